@@ -1,0 +1,1 @@
+"""Layer Studio GUI: Qt adapters and views over `core` objects."""
