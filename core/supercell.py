@@ -132,7 +132,8 @@ class Supercell:
         self._rep_lookup[self.reps[:, 0] - self._rep_lo[0], self.reps[:, 1] - self._rep_lo[1]] = np.arange(self.det)
         U, D, V = smith_normal_form(self.S)
         self.group_orders = np.diag(D).astype(np.int64)
-        self._Vinv = int_inverse(V)
+        # U S V = D, so x -> x V maps the lattice rows y S = y U^-1 D to multiples of D: the group map
+        self._V = V
         # occupiable basis (cations + O) and interstitial basis, each sorted by height
         self.occ_basis = [p for p, s in enumerate(host.basis) if s.role not in INTERSTITIAL_ROLES]
         self.occ_basis.sort(key=lambda p: host.basis[p].z)
@@ -162,7 +163,7 @@ class Supercell:
         cart = frac @ self.lattice
         roles = np.array([host.basis[p].role for p in basis_list], dtype=object)[p_local] if nb else np.zeros(0, object)
         layer = (k * host.slabs_per_prim + np.array([host.basis[p].layer for p in basis_list], dtype=np.int64)[p_local]) if nb else np.zeros(0, np.int64)
-        group = (ijk @ self._Vinv) % self.group_orders
+        group = (ijk @ self._V) % self.group_orders
         return basis, p_local, ijk, cart, frac, roles.astype(str), layer, group
 
     def _build_sites(self):
