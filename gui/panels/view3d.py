@@ -1,0 +1,357 @@
+"""3D view of the supercell (pyqtgraph.opengl): shaded sphere sprites, unit-cell box, axis views, picking.
+
+Atoms are drawn by one `SphereSprites` item: a `GLScatterPlotItem` (pxMode=False, sizes in Angstrom) whose
+fragment shader shades each point sprite as a lit sphere. On Mesa llvmpipe this stays at ~10 ms per frame
+up to 8,000 atoms (shared/PLATFORM.md), where one merged sphere mesh costs 10-30x more.
+
+The camera is "orthographic-like": a 2 degree field of view seen from far away, so layers stay parallel
+and the view along a lattice vector shows clean columns.
+
+`make_view3d(parent)` returns a `View3D`, or a plain `QLabel` saying why when no OpenGL context can be made
+(the offscreen platform, a missing driver): the rest of the window never depends on OpenGL.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QOpenGLContext, QSurfaceFormat, QOffscreenSurface
+from PySide6.QtWidgets import QLabel
+
+from core.species import OXYGEN, SPECIES, VACANCY
+
+from .style import species_rgba
+
+#: Display radii in Angstrom (ball-and-stick scale: about 0.45 x Shannon radius, O smaller than ionic so
+#: the cations inside the octahedra stay visible).
+DISPLAY_RADIUS = {"Li": 0.42, "Na": 0.52, "Mg": 0.40, "Ni": 0.38, "Co": 0.36, "Mn": 0.36, "Al": 0.34,
+                  "Ti": 0.38, "Fe": 0.38, "O": 0.50, "Va": 0.0}
+
+FOV_DEG = 2.0  # small field of view + far camera: nearly orthographic
+
+
+def opengl_unavailable_reason() -> str | None:
+    """None if an OpenGL context can be created on this platform, else a one-line reason."""
+    app = QGuiApplication.instance()
+    platform = QGuiApplication.platformName() if app else ""
+    if platform in ("offscreen", "minimal", "vnc"):
+        return f"the '{platform}' Qt platform has no OpenGL"
+    try:
+        ctx = QOpenGLContext()
+        ctx.setFormat(QSurfaceFormat.defaultFormat())
+        if not ctx.create():
+            return "no OpenGL context could be created (driver missing?)"
+        surf = QOffscreenSurface()
+        surf.create()
+        ok = ctx.makeCurrent(surf)
+        if ok:
+            ctx.doneCurrent()
+        return None if ok else "the OpenGL context could not be made current"
+    except Exception as exc:  # pragma: no cover - depends on the driver
+        return f"OpenGL failed: {exc}"
+
+
+def fallback_label(reason: str, parent=None) -> QLabel:
+    label = QLabel(f"3D view unavailable: {reason}.\nThe 2D editor and every readout work without it.",
+                   parent)
+    label.setObjectName("view3dFallback")
+    label.setAlignment(Qt.AlignCenter)
+    label.setWordWrap(True)
+    return label
+
+
+def make_view3d(parent=None):
+    """A `View3D`, or a `QLabel` with the reason when OpenGL is unavailable. Never raises."""
+    reason = opengl_unavailable_reason()
+    if reason is not None:
+        return fallback_label(reason, parent)
+    try:
+        return _make_view_class()(parent)
+    except Exception as exc:  # pragma: no cover - driver dependent
+        return fallback_label(f"OpenGL failed: {exc}", parent)
+
+
+def cell_edges(lattice: np.ndarray) -> np.ndarray:
+    """(24, 3) Angstrom: the 12 edges of the parallelepiped spanned by the rows of `lattice`, as pairs."""
+    corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ lattice
+    pairs = []
+    for a in range(8):
+        for b in range(a + 1, 8):
+            ia = np.array([(a >> 2) & 1, (a >> 1) & 1, a & 1])
+            ib = np.array([(b >> 2) & 1, (b >> 1) & 1, b & 1])
+            if np.abs(ia - ib).sum() == 1:
+                pairs += [corners[a], corners[b]]
+    return np.array(pairs)
+
+
+def camera_angles(direction: np.ndarray) -> tuple[float, float]:
+    """(elevation, azimuth) in degrees of a GLViewWidget camera placed along +direction (looking down it)."""
+    d = np.asarray(direction, float)
+    d = d / np.linalg.norm(d)
+    elev = float(np.degrees(np.arcsin(np.clip(d[2], -1, 1))))
+    azim = float(np.degrees(np.arctan2(d[1], d[0])))
+    return elev, azim
+
+
+def project_points(view, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project (P, 3) Angstrom points into widget pixels: returns (xy (P, 2) device-independent px,
+    depth (P,) camera distance). Uses the view's own projection and view matrices."""
+    w, h = max(view.width(), 1), max(view.height(), 1)
+    vp = (0, 0, w, h)
+    proj = np.array(view.projectionMatrix(vp, vp).data(), float).reshape(4, 4).T
+    mv = np.array(view.viewMatrix().data(), float).reshape(4, 4).T
+    hom = np.column_stack([pts, np.ones(len(pts))])
+    eye = hom @ mv.T
+    clip = eye @ proj.T
+    ndc = clip[:, :3] / clip[:, 3:4]
+    x = (ndc[:, 0] + 1) * 0.5 * w
+    y = (1 - ndc[:, 1]) * 0.5 * h
+    return np.column_stack([x, y]), -eye[:, 2]
+
+
+# The GL classes live behind a function so that importing this module never needs pyqtgraph.opengl.
+_classes = {}
+
+
+def _gl_classes():
+    if _classes:
+        return _classes
+    import pyqtgraph.opengl as gl
+    from OpenGL import GL
+    from OpenGL.GL import shaders
+    from pyqtgraph.opengl.items import GLScatterPlotItem as scatter_mod
+
+    vert = scatter_mod.SHADER_CORE[GL.GL_VERTEX_SHADER]
+    frag_core = """
+        #ifdef GL_ES
+        precision mediump float;
+        #endif
+        in vec4 v_color;
+        out vec4 fragColor;
+        void main()
+        {
+            // sphere impostor: the sprite's disc seen as a hemisphere lit from the upper left
+            vec2 xy = (gl_PointCoord - 0.5) * 2.0;
+            float r2 = dot(xy, xy);
+            if (r2 > 1.0) discard;
+            vec3 n = vec3(xy.x, -xy.y, sqrt(1.0 - r2));
+            vec3 l = normalize(vec3(-0.4, 0.5, 0.8));
+            float diff = max(dot(n, l), 0.0);
+            float spec = pow(max(dot(reflect(-l, n), vec3(0.0, 0.0, 1.0)), 0.0), 24.0);
+            vec3 c = v_color.rgb * (0.30 + 0.75 * diff) + vec3(0.35) * spec;
+            // thin dark rim separates touching spheres of the same colour
+            c *= mix(1.0, 0.55, smoothstep(0.80, 1.0, r2));
+            fragColor = vec4(c, v_color.a);
+        }
+    """
+    frag_legacy = frag_core.replace("in vec4 v_color;", "varying vec4 v_color;").replace(
+        "out vec4 fragColor;", "").replace("fragColor", "gl_FragColor")
+
+    class SphereSprites(gl.GLScatterPlotItem):
+        """GLScatterPlotItem whose sprites are shaded as spheres; sizes are diameters in Angstrom."""
+
+        _programs: dict = {}
+
+        def getShaderProgram(self):  # noqa: N802 - pyqtgraph's name
+            ctx = QOpenGLContext.currentContext()
+            key = id(ctx)
+            if key in SphereSprites._programs:
+                return SphereSprites._programs[key]
+            fmt = ctx.format()
+            if not ctx.isOpenGLES() and fmt.version() >= (3, 1):
+                srcs = {GL.GL_VERTEX_SHADER: vert, GL.GL_FRAGMENT_SHADER: frag_core}
+                version = "#version 140\n"
+            else:
+                srcs = {GL.GL_VERTEX_SHADER: scatter_mod.SHADER_LEGACY[GL.GL_VERTEX_SHADER],
+                        GL.GL_FRAGMENT_SHADER: frag_legacy}
+                version = "#version 120\n"
+            compiled = [shaders.compileShader([version, src], kind) for kind, src in srcs.items()]
+            program = shaders.compileProgram(*compiled)
+            GL.glBindAttribLocation(program, 0, "a_position")
+            GL.glBindAttribLocation(program, 1, "a_color")
+            GL.glBindAttribLocation(program, 2, "a_size")
+            GL.glLinkProgram(program)
+            SphereSprites._programs[key] = program
+            return program
+
+    _classes.update(gl=gl, SphereSprites=SphereSprites)
+    return _classes
+
+
+def _make_view_class():
+    if "View3D" in _classes:
+        return _classes["View3D"]
+    cls = _gl_classes()
+    gl = cls["gl"]
+    SphereSprites = cls["SphereSprites"]
+
+    class _View3D(gl.GLViewWidget):
+        """The supercell in 3D.
+
+        Signals: sigSitePicked(int) - the user clicked (without dragging) on the atom of this site index.
+        """
+
+        sigSitePicked = Signal(int)
+
+        def __init__(self, parent=None):
+            super().__init__(parent)
+            self.setObjectName("view3d")
+            self.setBackgroundColor((255, 255, 255, 255))
+            self.opts["fov"] = FOV_DEG
+            self.model = None
+            self._occ = None  # occupancy drawn (the model's, or a preview)
+            self._sites = np.zeros(0, np.int64)  # site index of each drawn atom
+            self._pos = np.zeros((0, 3))
+            self._press = None
+            self._marker_pos = None
+            self.atoms = SphereSprites(pxMode=False, glOptions="opaque")
+            self.box = gl.GLLinePlotItem(mode="lines", color=(0.2, 0.2, 0.2, 1.0), width=1.5,
+                                         antialias=True)
+            self.highlight_item = SphereSprites(pxMode=False, glOptions="translucent")
+            self.marker = SphereSprites(pxMode=False, glOptions="opaque")
+            for item in (self.atoms, self.box, self.highlight_item, self.marker):
+                self.addItem(item)
+            self.marker.setVisible(False)
+            self.highlight_item.setVisible(False)
+
+        # ------------------------------------------------------------ content
+        def set_model(self, model, occupancy=None) -> None:
+            """Draw `model` (with `occupancy` instead of the model's own, for previews)."""
+            first = self.model is None or self.model.supercell is not model.supercell
+            self.model = model
+            sc = model.supercell
+            self.box.setData(pos=cell_edges(sc.lattice))
+            self.set_occupancy(model.occupancy if occupancy is None else occupancy)
+            if first:
+                self.view_along("perspective")
+
+        def set_occupancy(self, occupancy: np.ndarray) -> None:
+            """Redraw the atoms for this occupancy (vacancies are not drawn)."""
+            sc = self.model.supercell
+            occ = np.asarray(occupancy)
+            self._occ = occ.copy()
+            sites = np.flatnonzero(occ != VACANCY)
+            self._sites = sites
+            self._pos = sc.cart[sites]
+            codes = occ[sites]
+            table = species_rgba()
+            radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in SPECIES], np.float32)
+            self.atoms.setData(pos=self._pos, color=table[codes], size=2.0 * radius[codes])
+
+        def refresh(self, sites=None) -> None:
+            """The model's occupancy changed (cheap enough to redraw everything: one buffer upload)."""
+            if self.model is not None:
+                self.set_occupancy(self.model.occupancy)
+
+        def highlight(self, sites) -> None:
+            """Draw translucent halos around these sites (empty: none)."""
+            sites = np.asarray(list(sites) if sites is not None else [], dtype=np.int64)
+            if self.model is None or not len(sites):
+                self.highlight_item.setVisible(False)
+                return
+            pos = self.model.supercell.cart[sites]
+            self.highlight_item.setData(pos=pos, color=(1.0, 0.85, 0.0, 0.45), size=1.7)
+            self.highlight_item.setVisible(True)
+
+        def set_marker(self, position, code: int | None = None) -> None:
+            """Show a moving ion at `position` (3,) Angstrom (None hides it); `code` picks its colour."""
+            if position is None:
+                self.marker.setVisible(False)
+                return
+            rgba = species_rgba()[code if code is not None else 1]
+            radius = DISPLAY_RADIUS.get(SPECIES[code], 0.4) if code is not None else 0.4
+            self.marker.setData(pos=np.asarray(position, float).reshape(1, 3), color=rgba[None, :],
+                                size=2.0 * radius * 1.15)
+            self.marker.setVisible(True)
+
+        # ------------------------------------------------------------ camera
+        def centre(self) -> np.ndarray:
+            return self.model.supercell.lattice.sum(axis=0) / 2 if self.model is not None else np.zeros(3)
+
+        def view_along(self, axis: str) -> None:
+            """Look down 'a', 'b', 'c' (supercell vectors), 'stacking' (the layer normal) or 'perspective'."""
+            if self.model is None:
+                return
+            lat = self.model.supercell.lattice
+            directions = {"a": lat[0], "b": lat[1], "c": lat[2], "stacking": np.array([0.0, 0.0, 1.0]),
+                          "perspective": np.array([0.55, -1.0, 0.35])}
+            if axis not in directions:
+                raise ValueError(f"unknown view axis {axis!r}")
+            elev, azim = camera_angles(directions[axis])
+            extent = float(np.linalg.norm(lat.sum(axis=0)))
+            # the field of view is horizontal: widen the distance for tall widgets so the cell fits
+            aspect = max(1.0, self.height() / max(self.width(), 1))
+            dist = 1.1 * aspect * extent / (2 * np.tan(np.radians(FOV_DEG / 2)))
+            c = self.centre()
+            from pyqtgraph import Vector
+            self.setCameraPosition(pos=Vector(*c), distance=dist, elevation=elev, azimuth=azim)
+            self.opts["fov"] = FOV_DEG
+            self.update()
+
+        # ------------------------------------------------------------ picking
+        def pick(self, x: float, y: float, tolerance_px: float = 12.0) -> int | None:
+            """Site index of the front-most atom whose projected disc contains widget point (x, y)."""
+            if not len(self._pos):
+                return None
+            xy, depth = project_points(self, self._pos)
+            d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
+            # projected radius in px of each atom (sprites are sized in Angstrom)
+            px_per_A = self.height() / (2 * depth * np.tan(np.radians(self.opts["fov"] / 2)))
+            occ = self._occ[self._sites]
+            radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in SPECIES])[occ] * px_per_A
+            hit = np.flatnonzero(d <= np.maximum(radius, 3.0))
+            if not len(hit):
+                near = np.flatnonzero(d <= tolerance_px)
+                if not len(near):
+                    return None
+                return int(self._sites[near[np.argmin(d[near])]])
+            return int(self._sites[hit[np.argmin(depth[hit])]])
+
+        def mousePressEvent(self, ev):  # noqa: N802
+            self._press = ev.position()
+            super().mousePressEvent(ev)
+
+        def mouseReleaseEvent(self, ev):  # noqa: N802
+            super().mouseReleaseEvent(ev)
+            if self._press is None or ev.button() != Qt.LeftButton:
+                return
+            moved = (ev.position() - self._press).manhattanLength()
+            self._press = None
+            if moved <= 4:
+                site = self.pick(ev.position().x(), ev.position().y())
+                if site is not None:
+                    self.sigSitePicked.emit(site)
+
+        def site_screen_pos(self, site: int) -> QPointF:
+            """Widget position (px) of a site's atom, for tests and tooltips."""
+            xy, _ = project_points(self, self.model.supercell.cart[[site]])
+            return QPointF(float(xy[0, 0]), float(xy[0, 1]))
+
+        def render_image(self, scale: int = 1):
+            """QImage of the current frame at `scale` x the widget size (for figure export)."""
+            from PySide6.QtGui import QImage
+            w, h = self.width() * scale, self.height() * scale
+            # sprite sizes are computed from view.width(): report the export width while rendering
+            self._export_width = w
+            try:
+                arr = self.renderToArray((w, h))  # (h, w, 4) BGRA
+            finally:
+                self._export_width = None
+            arr = np.ascontiguousarray(arr)
+            img = QImage(arr.data, w, h, 4 * w, QImage.Format_ARGB32)
+            return img.copy()
+
+        def width(self):  # noqa: D401 - Qt override used by the sprite size computation
+            ew = getattr(self, "_export_width", None)
+            return ew if ew else super().width()
+
+    _classes["View3D"] = _View3D
+    return _View3D
+
+
+def __getattr__(name):
+    # View3D is built on first use so that `import gui.panels.view3d` does not import OpenGL
+    if name == "View3D":
+        cls = _make_view_class()
+        globals()["View3D"] = cls
+        return cls
+    raise AttributeError(name)
