@@ -46,3 +46,7 @@ class OrderingError(LayerStudioError, ValueError):
 
 class ResourceLimitError(LayerStudioError):
     """A request that would exceed the memory or time budget (estimate given in the message)."""
+
+
+class OxidationStateError(LayerStudioError, ValueError):
+    """Oxidation states that cannot make the model neutral, or an invalid maximum oxidation state."""
