@@ -36,6 +36,10 @@ class StructureImportError(LayerStudioError):
     """A CIF/POSCAR that cannot be read or is not a layered oxide Layer Studio can map."""
 
 
+class ExportError(LayerStudioError):
+    """A structure export that cannot be written (unknown file type, unwritable path)."""
+
+
 class SymmetryError(LayerStudioError):
     """spglib could not determine a space group at the given tolerance."""
 

@@ -1,0 +1,281 @@
+"""Headless command line: `layerstudio build|info|export|import ...` (also `python -m core.cli`).
+
+A stable interface for scripts and tests. Every sub-command is one `add_parser` block in
+`build_parser` plus one ``cmd_<name>(args) -> int`` function that imports its core module lazily
+(so `layerstudio info` never pays for pymatgen or numba). Errors: a `LayerStudioError` (or an OS
+error on a named file) prints ``layerstudio <command>: error: <message>`` on one stderr line and exits
+1; bad arguments exit 2; an unexpected exception exits 3 with a one-line summary. ``--debug``
+anywhere on the command line shows the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+PROG = "layerstudio"
+
+
+class UsageError(Exception):
+    """Bad command-line arguments (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of argparse's usage block
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _read_model(path, *, supercell=None, seed=0):
+    """Model from a project .json, or a CIF/POSCAR through the importer. Returns (model, report)."""
+    from .project import open_model
+
+    return open_model(path, supercell=supercell, seed=seed)
+
+
+def _write_model(model, out, symprec=None) -> str:
+    """Write by extension; returns a short description for stdout (notes go to stderr)."""
+    from .export import export_model
+
+    res = export_model(model, out, symprec=symprec)
+    for note in res.notes:
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    sg = f" ({res.space_group})" if res.space_group else ""
+    return f"wrote {res.path}{sg}"
+
+
+def host_alkali(spec: str) -> str:
+    """The alkali element named in an --alkali composition (Li or Na); Li if none is named."""
+    from .composition import parse_spec
+    from .errors import CompositionError
+    from .species import SPECIES
+
+    names = [SPECIES[c] for c in parse_spec(spec)]
+    alk = [s for s in names if s in ("Li", "Na")]
+    if len(set(alk)) > 1:
+        # mixed Li/Na alkali layers: the host (lattice defaults) follows the majority alkali
+        fr = parse_spec(spec)
+        return max(alk, key=lambda s: fr[SPECIES.index(s)])
+    if not alk:
+        raise CompositionError(f"--alkali {spec!r} names no alkali (Li or Na); write e.g. Na:2/3")
+    return alk[0]
+
+
+# ---------------------------------------------------------------------------------------------- commands
+def cmd_build(args) -> int:
+    from .model import Model
+
+    alkali = host_alkali(args.alkali)
+    model = Model.build(args.stacking, alkali, args.supercell, args.layers, alkali_spec=args.alkali,
+                        tm_spec=args.tm, a=args.a, c=args.c, o_height=args.o_height, seed=args.seed)
+    ordering = args.ordering.strip().lower()
+    if ordering != "random":
+        from .orderings import preset_occupancy  # Orderings helper's module
+
+        model.set_occupancy(preset_occupancy(model, ordering, seed=args.seed, **_params(args.param)))
+    model.metadata.update({"created_by": "layerstudio build", "ordering": ordering, "seed": args.seed})
+    msg = _write_model(model, args.output, args.symprec)
+    print(f"{model.formula()} {model.supercell.describe()}: {msg}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from .report import format_info, info
+
+    model, report = _read_model(args.input, supercell=args.supercell, seed=args.seed)
+    d = info(model, symprec=args.symprec)
+    if args.json:
+        print(json.dumps(d, default=_jsonable))
+    else:
+        print(format_info(d))
+    return 0
+
+
+def cmd_export(args) -> int:
+    model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
+    print(_write_model(model, args.output, args.symprec))
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .export import format_for_path
+    from .importer import import_structure
+    from .project import save_project
+
+    out = args.output
+    if format_for_path(out) != "project":
+        raise UsageError(f"{PROG} import: error: -o must be a project file ending in .json, not {out!r}")
+    model, report = import_structure(args.input, supercell=args.supercell, seed=args.seed)
+    model.metadata.setdefault("imported_from", str(args.input))
+    save_project(out, model)
+    for line in _report_lines(report):
+        print(line)
+    print(f"{model.formula()} {model.supercell.describe()}: wrote {out}")
+    return 0
+
+
+def _params(items) -> dict:
+    """KEY=VALUE strings -> dict with int/float values where they parse, else strings."""
+    out = {}
+    for item in items:
+        key, eq, val = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"{PROG} build: error: --param wants KEY=VALUE, not {item!r}")
+        for conv in (int, float):
+            try:
+                out[key.strip()] = conv(val)
+                break
+            except ValueError:
+                continue
+        else:
+            out[key.strip()] = val.strip()
+    return out
+
+
+def _report_lines(report) -> list[str]:
+    if not report:
+        return []
+    if isinstance(report, dict):
+        return [f"  {k}: {_jsonable(v) if not isinstance(v, (str, int, float)) else v}" for k, v in report.items()]
+    return [str(report)]
+
+
+def _jsonable(obj):
+    """json `default=` hook: numpy values and anything else printable."""
+    try:
+        import numpy as np
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        if isinstance(obj, np.generic):
+            return obj.item()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    return str(obj)
+
+
+# ---------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Layer Studio: cation orderings in layered-oxide cathodes. "
+                "Run without arguments (or `gui [FILE]`) for the window.")
+    p.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name, func, help_text):
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp.set_defaults(func=func)
+        sp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        return sp
+
+    def read_options(sp):  # options for commands that may import a CIF/POSCAR
+        sp.add_argument("--supercell", default=None, metavar="SPEC",
+                        help="cell for realising partial occupancies of an imported CIF/POSCAR")
+        sp.add_argument("--seed", type=int, default=0, help="random seed for partial occupancies")
+
+    # build -------------------------------------------------------------------------------------
+    sp = command("build", cmd_build, "build a supercell with a composition and an ordering")
+    sp.add_argument("--stacking", default="O3", type=str.upper, choices=("O3", "P2", "P3", "O2"))
+    sp.add_argument("--alkali", default="Li", metavar="SPEC",
+                    help="alkali-layer composition, e.g. Li, Na:2/3 (rest vacant); names the host alkali")
+    sp.add_argument("--tm", default="Co", metavar="SPEC", help="TM-layer composition, e.g. Co, Li:1/3,Mn:2/3")
+    sp.add_argument("--ordering", default="random", metavar="NAME",
+                    help="random (default), honeycomb, or another preset of core.orderings")
+    sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="ordering parameter, e.g. stacking=staggered (repeatable)")
+    sp.add_argument("--supercell", default="1", metavar="SPEC",
+                    help="in-plane cell: N, NxM, a 2x2 matrix a,b,c,d, sqrt3, 2sqrt3, ribbon")
+    sp.add_argument("--layers", type=int, default=None, metavar="K", help="TM layers along c")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--a", type=float, default=None, help="in-plane lattice parameter (Angstrom)")
+    sp.add_argument("--c", type=float, default=None, help="hexagonal c (Angstrom)")
+    sp.add_argument("--o-height", dest="o_height", type=float, default=None,
+                    help="O plane height above the TM plane (Angstrom)")
+    sp.add_argument("--symprec", type=float, default=None, help="symmetrized CIF tolerance (Angstrom)")
+    sp.add_argument("-o", "--output", required=True, metavar="OUT",
+                    help="project .json, .cif, POSCAR*/.vasp, .pmg.json, .xyz/.traj")
+
+    # info --------------------------------------------------------------------------------------
+    sp = command("info", cmd_info, "formula, counts, stacking, supercell, space group, net charge")
+    sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
+    sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    sp.add_argument("--symprec", type=float, default=1e-3, help="space-group tolerance (Angstrom)")
+    read_options(sp)
+
+    # export ------------------------------------------------------------------------------------
+    sp = command("export", cmd_export, "write a project or structure to another format")
+    sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
+    sp.add_argument("-o", "--output", required=True, metavar="OUT")
+    sp.add_argument("--symprec", type=float, default=None,
+                    help="write a symmetrized CIF at this tolerance (Angstrom); default P1")
+    read_options(sp)
+
+    # import ------------------------------------------------------------------------------------
+    sp = command("import", cmd_import, "map a CIF/POSCAR of a layered oxide onto a project")
+    sp.add_argument("input", metavar="FILE", help="CIF or POSCAR")
+    sp.add_argument("-o", "--output", required=True, metavar="PROJECT.json")
+    read_options(sp)
+
+    # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
+    return p
+
+
+def _version() -> str:
+    try:
+        from . import __version__
+        return __version__
+    except ImportError:  # pragma: no cover
+        return "?"
+
+
+# ---------------------------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 user error, 2 bad arguments, 3 internal error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    where = f"{PROG} {command}" if command else PROG
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "func", None) is None:
+            raise UsageError(f"{PROG}: error: no command given; choose one of build, info, export, import "
+                             f"(or run `{PROG}` alone for the window)")
+        return int(args.func(args) or 0)
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except UsageError as exc:
+        if debug:
+            raise
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        from .errors import LayerStudioError
+
+        if isinstance(exc, LayerStudioError):
+            print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
+            return 1
+        if isinstance(exc, OSError):
+            target = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            print(f"{where}: error: cannot access{target}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, ImportError) and getattr(exc, "name", "") and exc.name.startswith("core."):
+            print(f"{where}: error: this feature needs {exc.name}, which is not available in this "
+                  "installation", file=sys.stderr)
+            return 1
+        print(f"{where}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(run again with --debug for the traceback)", file=sys.stderr)
+        return 3
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""`info(model) -> dict`: the summary behind `layerstudio info [--json]` and the GUI status panels.
+
+The dict is built from small independent blocks (`SECTIONS`): each takes the model (and options) and
+returns a dict merged into the result. Later analyses add a block (e.g. ``ewald``, ``ordering``,
+``capacity``, ``oxygen``) by writing one `_section_<name>` function and listing it in `SECTIONS`;
+existing keys keep their meaning. A block that fails with a LayerStudioError records
+``{"<name>": {"error": message}}`` instead of aborting the whole report.
+
+Units: lattice lengths Angstrom, volume Angstrom^3, charges in e.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .errors import LayerStudioError
+from .symmetry import DEFAULT_SYMPREC
+
+
+def _section_basics(model, opts) -> dict:
+    from .pmg import composition_counts
+
+    comp = composition_counts(model)
+    return {
+        "formula": model.formula(),
+        "layer_formula": model.layer_formula(),
+        "composition": comp,
+        "n_atoms": int(sum(comp.values())),
+        "formula_units_MO2": model.formula_units(),
+        "molar_mass_g_mol_per_MO2": round(model.molar_mass_per_MO2(), 4),
+    }
+
+
+def _section_cell(model, opts) -> dict:
+    sc = model.supercell
+    h = sc.host
+    return {
+        "stacking": h.stacking,
+        "host": {"alkali": h.alkali, "a": h.a, "c": h.c, "o_height": h.o_height},
+        "supercell": {"matrix": sc.matrix.tolist(), "layers": int(sc.layers), "n_sites": int(sc.n_sites),
+                      "volume_A3": round(sc.volume, 4)},
+    }
+
+
+def _section_space_group(model, opts) -> dict:
+    from .symmetry import space_group
+
+    return {"space_group": space_group(model, opts.get("symprec", DEFAULT_SYMPREC)).to_dict()}
+
+
+def _section_charge(model, opts) -> dict:
+    q = model.net_charge
+    return {"net_charge": round(q, 9) + 0.0, "oxidation": {s: v for s, v in model.oxidation.items()
+                                                            if s in model.counts()}}
+
+
+#: (name, function) in output order. Add new analyses here (one short block each).
+SECTIONS: list[tuple[str, Callable[[object, dict], dict]]] = [
+    ("basics", _section_basics),
+    ("cell", _section_cell),
+    ("space_group", _section_space_group),
+    ("charge", _section_charge),
+]
+
+
+def info(model, *, symprec: float = DEFAULT_SYMPREC, sections: list[str] | None = None) -> dict:
+    """Summary dict of a model.
+
+    Keys always present: formula (reduced, pymatgen-style, e.g. "Li2MnO3"), layer_formula
+    ("Li[Li1/3Mn2/3]O2"), composition (element -> atoms in the cell), n_atoms, stacking, host,
+    supercell {matrix, layers, n_sites, volume_A3}, space_group {symbol, number, symprec} (or
+    {"error": ...} when spglib fails), net_charge (e), oxidation.
+    sections: restrict to these block names (default all).
+    """
+    opts = {"symprec": symprec}
+    out: dict = {}
+    for name, fn in SECTIONS:
+        if sections is not None and name not in sections:
+            continue
+        try:
+            out.update(fn(model, opts))
+        except LayerStudioError as exc:
+            out[name] = {"error": str(exc)}
+    return out
+
+
+def format_info(d: dict) -> str:
+    """Human-readable multi-line text of an `info` dict (the non-JSON `layerstudio info`)."""
+    lines = []
+    if "formula" in d:
+        lines.append(f"formula       {d['formula']}   ({d.get('layer_formula', '')})")
+        comp = ", ".join(f"{k} {v}" for k, v in d.get("composition", {}).items())
+        lines.append(f"atoms         {d.get('n_atoms')} in the cell: {comp}")
+    if "stacking" in d:
+        sc = d["supercell"]
+        host = d.get("host", {})
+        lines.append(f"stacking      {d['stacking']} ({host.get('alkali')} host, a = {host.get('a'):.4f} A, "
+                     f"c = {host.get('c'):.4f} A)")
+        lines.append(f"supercell     {sc['matrix']} x {sc['layers']} layer(s), {sc['n_sites']} sites")
+    sg = d.get("space_group")
+    if sg is not None:
+        if "error" in sg:
+            lines.append(f"space group   unknown: {sg['error']}")
+        else:
+            lines.append(f"space group   {sg['symbol']} ({sg['number']}), symprec {sg['symprec']:g} A")
+    if "net_charge" in d:
+        lines.append(f"net charge    {d['net_charge']:+g} e")
+    shown = {"formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
+             "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2"}
+    for key, val in d.items():  # blocks added by later analyses
+        if key not in shown:
+            lines.append(f"{key:<13} {_brief(val)}")
+    return "\n".join(lines)
+
+
+def _brief(val) -> str:
+    if isinstance(val, dict):
+        return ", ".join(f"{k} {_brief(v)}" for k, v in val.items())
+    if isinstance(val, float):
+        return f"{val:.6g}"
+    return str(val)
+
+
+__all__ = ["info", "format_info", "SECTIONS"]
