@@ -1,5 +1,5 @@
-"""Colours shared by the panels: the editor's species colour table when it exists (gui/colors.py), else
-the VESTA colours of the reference file (section 10), so 2D and 3D views agree."""
+"""Colours shared by the panels: the editor's species colour schemes (gui/colors.py), with the VESTA
+colours of the reference file (section 10) as a fallback, so 2D and 3D views agree."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,36 +23,23 @@ def _hex_to_rgba(h: str) -> tuple[float, float, float, float]:
     return tuple(int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4)) + (1.0,)
 
 
-@lru_cache(maxsize=1)
-def _editor_table():
-    """(len(SPECIES), 4) float RGBA from gui.colors if the editor provides one, else None."""
+def _editor_table(scheme: str | None = None):
+    """(len(SPECIES), 4) float RGBA from the editor's colour schemes (gui/colors.py), else None."""
     try:
-        from gui import colors  # noqa: WPS433 - optional sibling module
+        from gui import colors
     except ImportError:
         return None
-    for name in ("species_rgba", "rgba_table"):
-        fn = getattr(colors, name, None)
-        if callable(fn):
-            try:
-                arr = np.asarray(fn(), dtype=np.float32)
-            except TypeError:
-                continue
-            if arr.shape == (len(SPECIES), 4):
-                return arr / 255.0 if arr.max() > 1.0 else arr
-    table = getattr(colors, "VESTA", None) or getattr(colors, "SPECIES_COLORS", None)
-    if isinstance(table, dict) and all(s in table for s in SPECIES if s != "Va"):
-        out = []
-        for s in SPECIES:
-            c = table.get(s, VESTA_HEX["Va"])
-            out.append(_hex_to_rgba(c) if isinstance(c, str) else tuple(np.asarray(c, float)[:4] / 255.0)
-                       + ((1.0,) if len(c) == 3 else ()))
-        return np.array(out, np.float32)
-    return None
+    try:
+        out = [colors.species_color(sym, scheme).getRgbF() for sym in SPECIES]
+    except Exception:  # resources missing in an unusual install: fall back to VESTA below
+        return None
+    return np.array(out, np.float32)
 
 
-def species_rgba() -> np.ndarray:
-    """(len(SPECIES), 4) float32 RGBA in 0..1, indexed by species code."""
-    table = _editor_table()
+@lru_cache(maxsize=8)
+def species_rgba(scheme: str | None = None) -> np.ndarray:
+    """(len(SPECIES), 4) float32 RGBA in 0..1, indexed by species code (read-only, cached)."""
+    table = _editor_table(scheme)
     if table is not None:
         return table
     return np.array([_hex_to_rgba(VESTA_HEX[s]) for s in SPECIES], np.float32)

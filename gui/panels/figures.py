@@ -1,0 +1,111 @@
+"""Figure export: any view (2D layer view, 3D view, compare mode) at 4x resolution, and animated GIFs
+(a migration path, a Monte Carlo run) written with Pillow.
+
+Qt widgets are rendered through a QPainter scaled by the factor, so pyqtgraph items (vector graphics)
+are redrawn sharply at the higher resolution rather than upsampled. OpenGL views render themselves
+into a framebuffer of the larger size (`View3D.render_image`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QIODevice, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QWidget
+
+from core.errors import LayerStudioError
+
+SCALE = 4
+
+
+class FigureExportError(LayerStudioError):
+    """A figure or animation could not be written (path, format or an empty animation)."""
+
+
+def render_widget(widget: QWidget, scale: int = SCALE) -> QImage:
+    """QImage of `widget` (and its children) at `scale` x its size, white background."""
+    if hasattr(widget, "render_image"):  # OpenGL views draw their own framebuffer
+        return widget.render_image(scale)
+    w, h = max(widget.width(), 1), max(widget.height(), 1)
+    img = QImage(w * scale, h * scale, QImage.Format_ARGB32)
+    img.fill(Qt.white)
+    painter = QPainter(img)
+    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setRenderHint(QPainter.TextAntialiasing)
+    painter.scale(scale, scale)
+    widget.render(painter)
+    painter.end()
+    return img
+
+
+def export_figure(widget: QWidget, path, scale: int = SCALE) -> Path:
+    """Write `widget` at `scale` x resolution to `path` (.png, .jpg or .tif by suffix)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"):
+        raise FigureExportError(f"cannot write a figure as {path.suffix or 'a file without suffix'}: "
+                                "use .png, .jpg or .tif")
+    img = render_widget(widget, scale)
+    if img.isNull() or not img.save(str(path)):
+        raise FigureExportError(f"could not write {path} (folder missing or not writable?)")
+    return path
+
+
+def qimage_to_pil(img: QImage):
+    """Pillow RGB image of a QImage (through an in-memory PNG: robust to every QImage format)."""
+    from PIL import Image
+    import io
+
+    buf = QBuffer()
+    buf.open(QIODevice.WriteOnly)
+    img.save(buf, "PNG")
+    data = bytes(buf.data())
+    buf.close()
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def write_gif(frames, path, duration_ms: int = 120, loop: int = 0) -> Path:
+    """Animated GIF from a list of QImage or PIL images (all converted to one shared palette size)."""
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise FigureExportError(f"an animation is written as .gif, not {path.suffix or 'no suffix'}")
+    pil = [qimage_to_pil(f) if isinstance(f, QImage) else f.convert("RGB") for f in frames]
+    if not pil:
+        raise FigureExportError("nothing to animate: the animation has no frames")
+    size = pil[0].size
+    pil = [p if p.size == size else p.resize(size) for p in pil]
+    pal = [p.quantize(colors=255, method=2) for p in pil]  # median cut; GIF has 256 colours
+    try:
+        pal[0].save(str(path), save_all=True, append_images=pal[1:], duration=duration_ms, loop=loop,
+                    optimize=False, disposal=2)
+    except OSError as exc:
+        raise FigureExportError(f"could not write {path}: {exc}") from None
+    return path
+
+
+def animate(widget: QWidget, set_frame, n_frames: int, path, *, scale: int = 1,
+            duration_ms: int = 120, process_events=None) -> Path:
+    """Call `set_frame(k)` for k in 0..n_frames-1, grab `widget` after each, and write a GIF."""
+    from PySide6.QtWidgets import QApplication
+
+    frames = []
+    for k in range(n_frames):
+        set_frame(k)
+        (process_events or QApplication.processEvents)()
+        frames.append(render_widget(widget, scale))
+    return write_gif(frames, path, duration_ms=duration_ms)
+
+
+def gif_frame_count(path) -> int:
+    from PIL import Image
+    with Image.open(path) as im:
+        return int(getattr(im, "n_frames", 1))
+
+
+def image_size(path) -> tuple[int, int]:
+    from PIL import Image
+    with Image.open(path) as im:
+        return im.size
+
+
+__all__ = ["render_widget", "export_figure", "write_gif", "animate", "FigureExportError", "SCALE",
+           "gif_frame_count", "image_size"]

@@ -1,0 +1,256 @@
+"""Lab-meeting mode: full screen, large fonts, chosen docks only, snapshot stepping, side-by-side compare.
+
+- `SnapshotPanel`: the model's named snapshots (kept in the project file, see `snapshots.py`): take,
+  rename, delete, go to (one undo step each), and pick two to compare.
+- `CompareView`: two snapshots side by side (TM layer pictures, readouts) and their energy difference.
+- `LabMode`: F11 toggles full screen with fonts scaled up and every dock hidden except the ones chosen
+  (the readouts by default); Esc leaves; PageDown/PageUp (or Right/Left) step through the snapshots.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFormLayout, QGridLayout,
+                               QHBoxLayout, QInputDialog, QLabel, QListWidget, QPushButton, QVBoxLayout,
+                               QWidget)
+
+from core.errors import LayerStudioError
+
+from . import snapshots as snap
+from .layerplot import LayerPlot
+from .science import ewald_energy, readouts, with_state
+
+FONT_SCALE = 1.6
+
+
+class SnapshotPanel(QWidget):
+    """Signals: sigCompare(int, int) - compare these two snapshot indices; sigMessage(str)."""
+
+    sigCompare = Signal(int, int)
+    sigMessage = Signal(str)
+
+    def __init__(self, doc, parent=None):
+        super().__init__(parent)
+        self.setObjectName("snapshotPanel")
+        self.doc = doc
+        self.current = -1  # index last gone to (for stepping)
+        self.list = QListWidget()
+        self.list.setObjectName("snapshotList")
+        self.take_btn = QPushButton("Take snapshot")
+        self.go_btn = QPushButton("Go to")
+        self.rename_btn = QPushButton("Rename")
+        self.delete_btn = QPushButton("Delete")
+        self.left = QComboBox()
+        self.right = QComboBox()
+        self.compare_btn = QPushButton("Compare side by side")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        for b in (self.take_btn, self.go_btn, self.rename_btn, self.delete_btn):
+            row.addWidget(b)
+        lay.addLayout(row)
+        form = QFormLayout()
+        form.addRow("Left", self.left)
+        form.addRow("Right", self.right)
+        lay.addLayout(form)
+        lay.addWidget(self.compare_btn)
+        self.take_btn.clicked.connect(self.take)
+        self.go_btn.clicked.connect(lambda: self.go(self.list.currentRow()))
+        self.list.itemDoubleClicked.connect(lambda _item: self.go(self.list.currentRow()))
+        self.rename_btn.clicked.connect(self._rename)
+        self.delete_btn.clicked.connect(self._delete)
+        self.compare_btn.clicked.connect(
+            lambda: self.sigCompare.emit(self.left.currentIndex(), self.right.currentIndex()))
+        doc.sigModelReplaced.connect(self.refresh)
+        doc.undo_stack.indexChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *args) -> None:
+        names = [s.get("name", "?") for s in snap.snapshots(self.doc.model)]
+        row = self.list.currentRow()
+        self.list.clear()
+        self.list.addItems(names)
+        if names:
+            self.list.setCurrentRow(min(max(row, 0), len(names) - 1))
+        for box, default in ((self.left, 0), (self.right, 1)):
+            keep = box.currentIndex()
+            box.clear()
+            box.addItems(names)
+            if names:
+                box.setCurrentIndex(keep if 0 <= keep < len(names) else min(default, len(names) - 1))
+        self.compare_btn.setEnabled(len(names) >= 2)
+
+    def take(self, name: str | None = None) -> dict:
+        if not name:
+            name = f"snapshot {len(snap.snapshots(self.doc.model)) + 1}"
+        s = snap.add_snapshot(self.doc, name, on_change=self.refresh)
+        self.list.setCurrentRow(self.list.count() - 1)
+        self.sigMessage.emit(f"Snapshot '{s['name']}' taken")
+        return s
+
+    def go(self, index: int) -> None:
+        try:
+            snap.go_to_snapshot(self.doc, index)
+        except LayerStudioError as exc:
+            self.sigMessage.emit(str(exc))
+            return
+        self.current = index
+        self.list.setCurrentRow(index)
+        self.sigMessage.emit(f"Snapshot {index + 1}/{self.list.count()}: "
+                             f"{snap.snapshots(self.doc.model)[index].get('name')}")
+
+    def step(self, delta: int) -> None:
+        n = len(snap.snapshots(self.doc.model))
+        if not n:
+            self.sigMessage.emit("No snapshots yet: take one first")
+            return
+        start = self.current if self.current >= 0 else (-1 if delta > 0 else n)
+        self.go((start + delta) % n)
+
+    def _rename(self) -> None:
+        row = self.list.currentRow()
+        if row < 0:
+            return
+        name, ok = QInputDialog.getText(self, "Rename snapshot", "Name:",
+                                        text=self.list.item(row).text())
+        if ok and name.strip():
+            snap.rename_snapshot(self.doc, row, name.strip(), on_change=self.refresh)
+
+    def _delete(self) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            snap.remove_snapshot(self.doc, row, on_change=self.refresh)
+
+
+class CompareView(QWidget):
+    """Two snapshots side by side: TM-layer pictures, readouts, and E(right) - E(left)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("compareView")
+        self.plots = [LayerPlot(symbol_size=22), LayerPlot(symbol_size=22)]
+        self.titles = [QLabel(), QLabel()]
+        self.tables = [QLabel(), QLabel()]
+        self.diff = QLabel()
+        self.diff.setObjectName("compareDiff")
+        self.diff.setAlignment(Qt.AlignCenter)
+        grid = QGridLayout(self)
+        for col in (0, 1):
+            self.titles[col].setAlignment(Qt.AlignCenter)
+            f = self.titles[col].font()
+            f.setPointSizeF(f.pointSizeF() * 1.4)
+            f.setBold(True)
+            self.titles[col].setFont(f)
+            self.tables[col].setTextFormat(Qt.RichText)
+            self.tables[col].setAlignment(Qt.AlignTop | Qt.AlignHCenter)
+            grid.addWidget(self.titles[col], 0, col)
+            grid.addWidget(self.plots[col], 1, col)
+            grid.addWidget(self.tables[col], 2, col)
+        grid.addWidget(self.diff, 3, 0, 1, 2)
+        grid.setRowStretch(1, 1)
+        self.energies = [None, None]
+
+    def set_snapshots(self, model, left: dict, right: dict, layer: int = 0) -> None:
+        """Show snapshot dicts `left` and `right` of `model`'s supercell."""
+        fu = model.formula_units()
+        for col, s in enumerate((left, right)):
+            occ, ox = snap.snapshot_state(model, s)
+            m = with_state(model, occ, ox)
+            self.titles[col].setText(s.get("name", "?"))
+            self.plots[col].set_state(model.supercell, occ, layer)
+            rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in readouts(m).items())
+            self.tables[col].setText(f"<table>{rows}</table>")
+            self.energies[col] = ewald_energy(m)
+        e0, e1 = self.energies
+        if e0 is None or e1 is None:
+            self.diff.setText("Energy difference: the electrostatics module is not available")
+        else:
+            d = e1 - e0
+            self.diff.setText(
+                f"E({right.get('name')}) − E({left.get('name')}) = {d:+.4f} eV per cell = "
+                f"{1000 * d / fu:+.1f} meV per MO2  (electrostatic only)")
+        f = self.diff.font()
+        f.setPointSizeF(max(f.pointSizeF(), 13))
+        self.diff.setFont(f)
+
+    @property
+    def energy_difference(self) -> float | None:
+        e0, e1 = self.energies
+        return None if e0 is None or e1 is None else e1 - e0
+
+
+class LabMode(QObject):
+    """Full-screen presentation mode for a main window (see module docstring).
+
+    `keep_docks`: objectName()s of the docks left visible (readouts by default).
+    """
+
+    sigToggled = Signal(bool)
+
+    def __init__(self, window, snapshot_panel: SnapshotPanel | None = None, keep_docks=None):
+        super().__init__(window)
+        self.window = window
+        self.snapshot_panel = snapshot_panel
+        self.keep_docks = set(keep_docks or ())
+        self.active = False
+        self._saved = {}
+        self._font = None
+        self._was_maximized = False
+        self.shortcuts = []
+        sc = QShortcut(QKeySequence(Qt.Key_F11), window)
+        sc.setContext(Qt.ApplicationShortcut)
+        sc.activated.connect(self.toggle)
+        self.shortcuts.append(sc)
+        esc = QShortcut(QKeySequence(Qt.Key_Escape), window)
+        esc.activated.connect(self.leave)
+        self.shortcuts.append(esc)
+        for key, delta in ((Qt.Key_PageDown, 1), (Qt.Key_PageUp, -1), (Qt.Key_Right, 1), (Qt.Key_Left, -1)):
+            s = QShortcut(QKeySequence(key), window)
+            # arrows only step in lab mode; PageUp/PageDown always do
+            s.activated.connect(lambda d=delta, k=key: self._step(d, k))
+            self.shortcuts.append(s)
+
+    def _step(self, delta: int, key) -> None:
+        if self.snapshot_panel is None:
+            return
+        if key in (Qt.Key_Left, Qt.Key_Right) and not self.active:
+            return
+        self.snapshot_panel.step(delta)
+
+    def docks(self) -> list[QDockWidget]:
+        return self.window.findChildren(QDockWidget)
+
+    def toggle(self) -> None:
+        self.leave() if self.active else self.enter()
+
+    def enter(self) -> None:
+        if self.active:
+            return
+        self.active = True
+        self._saved = {d: d.isVisible() for d in self.docks()}
+        for d in self.docks():
+            d.setVisible(d.objectName() in self.keep_docks)
+        app = QApplication.instance()
+        self._font = QFont(app.font())
+        big = QFont(self._font)
+        big.setPointSizeF(self._font.pointSizeF() * FONT_SCALE)
+        # widgets without an explicit font follow the application font
+        app.setFont(big)
+        self._was_maximized = self.window.isMaximized()
+        self.window.showFullScreen()
+        self.sigToggled.emit(True)
+
+    def leave(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        for d, vis in self._saved.items():
+            d.setVisible(vis)
+        app = QApplication.instance()
+        if self._font is not None:
+            app.setFont(self._font)
+        if self._was_maximized:
+            self.window.showMaximized()
+        else:
+            self.window.showNormal()
+        self.sigToggled.emit(False)

@@ -1,0 +1,139 @@
+"""Simulated powder XRD (pymatgen XRDCalculator, Cu K-alpha) with the superlattice window highlighted.
+
+The honeycomb (sqrt3 x sqrt3) superlattice reflections of Li2MnO3-type layers fall at 2-theta ~ 20-30 deg
+for Cu K-alpha (reference section 11); a disordered layer shows none. The pattern is recomputed in a
+worker, debounced after edits (a 12x12x3 O3 cell takes ~3 s in pymatgen).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .style import CURVE
+
+WINDOW = (20.0, 30.0)      # superlattice window, degrees 2-theta
+RANGE = (10.0, 80.0)       # computed range, degrees 2-theta
+FWHM = 0.15                # degrees, Gaussian broadening of the displayed profile
+DEBOUNCE_MS = 600
+
+
+def simulate_xrd(model, two_theta_range=RANGE) -> dict:
+    """Powder pattern of the model's supercell with pymatgen's XRDCalculator (Cu K-alpha, 1.54184 A).
+
+    Returns {"two_theta": (P,) deg, "intensity": (P,) scaled so the strongest peak is 100,
+    "hkl": list of P labels, "window_sum": summed intensity in WINDOW, "window_max": strongest
+    peak in WINDOW (same scale)}.
+    """
+    from pymatgen.analysis.diffraction.xrd import XRDCalculator
+
+    from core.pmg import to_structure
+
+    pattern = XRDCalculator("CuKa").get_pattern(to_structure(model), two_theta_range=two_theta_range)
+    x = np.asarray(pattern.x, float)
+    y = np.asarray(pattern.y, float)
+    w = (x >= WINDOW[0]) & (x <= WINDOW[1])
+    hkl = [", ".join("".join(str(i) for i in h["hkl"]) for h in fam) for fam in pattern.hkls]
+    return {"two_theta": x, "intensity": y, "hkl": hkl, "window_sum": float(y[w].sum()),
+            "window_max": float(y[w].max()) if w.any() else 0.0}
+
+
+def broadened(two_theta: np.ndarray, intensity: np.ndarray, grid: np.ndarray, fwhm: float = FWHM):
+    """Sum of unit-height Gaussians (FWHM in degrees) at the peaks, on `grid` (deg)."""
+    sigma = fwhm / 2.3548
+    out = np.zeros_like(grid)
+    for x0, h in zip(two_theta, intensity):
+        lo, hi = np.searchsorted(grid, [x0 - 5 * sigma, x0 + 5 * sigma])
+        out[lo:hi] += h * np.exp(-0.5 * ((grid[lo:hi] - x0) / sigma) ** 2)
+    return out
+
+
+class XRDPanel(QWidget):
+    """Signals: sigUpdated(dict) after each new pattern (the `simulate_xrd` result)."""
+
+    sigUpdated = Signal(object)
+
+    def __init__(self, doc, runner, parent=None):
+        super().__init__(parent)
+        self.setObjectName("xrdPanel")
+        self.doc, self.runner = doc, runner
+        self.task = None
+        self.pending = False
+        self.result = None
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setLabel("bottom", "2θ (deg, Cu Kα)")
+        self.plot.setLabel("left", "intensity (max = 100)")
+        self.plot.setXRange(*RANGE, padding=0)
+        self.region = pg.LinearRegionItem(values=WINDOW, movable=False, brush=pg.mkBrush(*CURVE["window"]))
+        self.region.setZValue(-10)
+        self.plot.addItem(self.region)
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("k", width=1.2))
+        self.sticks = pg.BarGraphItem(x=[], height=[], width=0.08, brush=pg.mkBrush(CURVE["coulomb"]),
+                                      pen=None)
+        self.plot.addItem(self.sticks)
+        self.window_label = QLabel("superlattice window 20-30°: -")
+        self.window_label.setObjectName("xrdWindowLabel")
+        self.log_box = QCheckBox("log scale")
+        self.log_box.toggled.connect(self._redraw)
+        self.auto_box = QCheckBox("update after edits")
+        self.auto_box.setChecked(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.plot, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.window_label, 1)
+        row.addWidget(self.log_box)
+        row.addWidget(self.auto_box)
+        lay.addLayout(row)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.recompute)
+        doc.sigSitesChanged.connect(self._changed)
+        doc.sigModelReplaced.connect(self._changed)
+
+    def _changed(self, *args) -> None:
+        if self.auto_box.isChecked() and self.isVisible():
+            self.timer.start()
+        else:
+            self.pending = True
+
+    def showEvent(self, ev):  # noqa: N802
+        super().showEvent(ev)
+        if self.pending or self.result is None:
+            self.timer.start()
+
+    def recompute(self) -> None:
+        """Start a pattern computation for the document's current state (restarted if one is running)."""
+        self.pending = False
+        if self.task is not None:
+            self.task.cancel()
+        model = self.doc.model.copy()
+        self.window_label.setText("superlattice window 20-30°: computing...")
+        self.task = self.runner.submit(simulate_xrd, model, label="XRD", on_result=self._on_result,
+                                       on_error=self.window_label.setText,
+                                       on_finished=self._on_finished)
+
+    def _on_finished(self) -> None:
+        self.task = None
+
+    def _on_result(self, result: dict) -> None:
+        self.result = result
+        self._redraw()
+        self.window_label.setText(
+            f"superlattice window 20-30°: strongest {result['window_max']:.1f} (sum {result['window_sum']:.1f}) "
+            "% of the strongest peak")
+        self.sigUpdated.emit(result)
+
+    def _redraw(self, *args) -> None:
+        r = self.result
+        if r is None:
+            return
+        grid = np.linspace(*RANGE, 3500)
+        prof = broadened(r["two_theta"], r["intensity"], grid)
+        y = r["intensity"]
+        if self.log_box.isChecked():
+            prof = np.log10(1 + prof)
+            y = np.log10(1 + y)
+        self.curve.setData(grid, prof)
+        self.sticks.setOpts(x=r["two_theta"], height=y, width=0.08)
