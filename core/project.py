@@ -59,7 +59,10 @@ def project_dict(model) -> dict:
 def dumps_project(model) -> str:
     """Serialise a model to the project JSON text (raises ProjectFileError if metadata is not JSON)."""
     try:
-        return json.dumps(project_dict(model), indent=1, default=_json_default, allow_nan=False) + "\n"
+        # one top-level key per line, values compact: diffable, and a 60 000-site occupancy stays small
+        items = [f" {json.dumps(k)}: {json.dumps(v, default=_json_default, allow_nan=False)}"
+                 for k, v in project_dict(model).items()]
+        return "{\n" + ",\n".join(items) + "\n}\n"
     except (TypeError, ValueError) as exc:
         raise ProjectFileError(f"cannot save the project: its metadata is not JSON-serialisable ({exc})") from None
 
@@ -191,7 +194,8 @@ def loads_project(data: bytes | str, name: str = "<memory>"):
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        trunc = exc.pos >= len(text.rstrip()) - 1
+        # an unterminated string runs to the end of the text; other errors at the very end too
+        trunc = exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()) - 1
         what = "truncated" if trunc else "corrupt"
         raise ProjectFileError(f"project file {name} is {what}: invalid JSON at line {exc.lineno} "
                                f"column {exc.colno} ({exc.msg})") from None
@@ -208,9 +212,9 @@ def _reject_constant(token: str):
 
 def model_from_dict(doc, name: str = "<memory>"):
     """Validate a parsed project document and build the Model."""
-    from .hosts import make_host
+    from .hosts import INTERSTITIAL_ROLES, make_host
     from .model import Model
-    from .supercell import Supercell
+    from .supercell import MAX_SITES, Supercell
 
     def bad(problem: str) -> ProjectFileError:
         return ProjectFileError(f"project file {name}: {problem}")
@@ -252,17 +256,28 @@ def model_from_dict(doc, name: str = "<memory>"):
 
     try:
         host = make_host(stacking, alkali, **params)
-        sc = Supercell(host, np.array(matrix, dtype=np.int64), layers)
+    except LayerStudioError as exc:
+        raise bad(f"invalid host: {exc}") from None
+    # check the site count before building the cell, so a corrupt file never builds a huge one
+    det = matrix[0][0] * matrix[1][1] - matrix[0][1] * matrix[1][0]
+    n_occ_basis = sum(1 for b in host.basis if b.role not in INTERSTITIAL_ROLES)
+    expected = n_occ_basis * det * layers // host.slabs_per_prim if det > 0 else 0
+    if det <= 0 or layers % host.slabs_per_prim or expected > MAX_SITES:
+        expected = -1  # let Supercell name the problem below
+    if "n_sites" in doc and expected > 0 and doc["n_sites"] != expected:
+        raise bad(f"it records {doc['n_sites']!r} sites but its host and supercell have {expected}; "
+                  "the file is inconsistent")
+    if expected > 0:
+        try:
+            occupancy = decode_occupancy(doc.get("occupancy"), expected)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+    try:
+        sc = Supercell(host, [list(r) for r in matrix], layers)  # a list is validated, an ndarray not
     except LayerStudioError as exc:
         raise bad(f"cannot build its supercell: {exc}") from None
-
-    if "n_sites" in doc and doc["n_sites"] != sc.n_sites:
-        raise bad(f"it records {doc['n_sites']!r} sites but its host and supercell have {sc.n_sites}; "
-                  "the file is inconsistent")
-    try:
-        occupancy = decode_occupancy(doc.get("occupancy"), sc.n_sites)
-    except ValueError as exc:
-        raise bad(str(exc)) from None
+    if sc.n_sites != expected:  # pragma: no cover - guards the site-count formula above
+        raise bad(f"its supercell has {sc.n_sites} sites, expected {expected}")
     on_o = occupancy[sc.o_sites]
     if np.any((on_o != OXYGEN) & (on_o != VACANCY)):
         raise bad("a cation sits on an oxygen site; the occupancy does not fit this supercell")
