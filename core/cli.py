@@ -114,6 +114,22 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_charge(args) -> int:
+    from .charge import charge_table
+
+    model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
+    rows = charge_table(model, steps=args.steps, order=args.order, alkali_layer_only=args.alkali_layer_only)
+    if args.json:
+        print(json.dumps(rows, default=_jsonable))
+        return 0
+    print(f"{model.formula()} {model.supercell.describe()}, removal order {args.order}")
+    print(f"{'x':>7} {'mAh/g':>8} {'cation':>8} {'anion':>8} {'E (eV/MO2)':>11}  couple")
+    for r in rows:
+        print(f"{r['x_removed']:7.4f} {r['capacity_mAh_g']:8.1f} {r['cationic_mAh_g']:8.1f} "
+              f"{r['anionic_mAh_g']:8.1f} {r['energy_eV_per_MO2']:11.4f}  {r['active_couple'] or '-'}")
+    return 0
+
+
 def _params(items) -> dict:
     """KEY=VALUE strings -> dict with int/float values where they parse, else strings."""
     out = {}
@@ -215,6 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("import", cmd_import, "map a CIF/POSCAR of a layered oxide onto a project")
     sp.add_argument("input", metavar="FILE", help="CIF or POSCAR")
     sp.add_argument("-o", "--output", required=True, metavar="PROJECT.json")
+    read_options(sp)
+
+    # charge ------------------------------------------------------------------------------------
+    sp = command("charge", cmd_charge, "state-of-charge table: alkali removed step by step with "
+                 "TM-couple then O2-/O- compensation")
+    sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
+    sp.add_argument("--steps", type=int, default=10, metavar="K", help="rows between pristine and fully charged")
+    sp.add_argument("--order", default="electrostatic", choices=("electrostatic", "alkali_layer", "tm_layer"),
+                    help="which alkali goes first (default: lowest electrostatic cost)")
+    sp.add_argument("--alkali-layer-only", dest="alkali_layer_only", action="store_true",
+                    help="leave TM-layer alkali in place")
+    sp.add_argument("--json", action="store_true", help="one JSON list of rows on stdout")
     read_options(sp)
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each

@@ -53,12 +53,29 @@ def _section_charge(model, opts) -> dict:
                                                             if s in model.counts()}}
 
 
+def _section_capacity(model, opts) -> dict:
+    from .capacity import capacity_summary
+
+    s = capacity_summary(model)
+    return {k: s[k] for k in ("capacity_mAh_g", "capacity_mAh_cm3", "oxidation_states")}
+
+
+def _section_oxygen(model, opts) -> dict:
+    from .oxygen import oxygen_summary
+
+    s = oxygen_summary(model)
+    return {"oxygen": {k: s[k] for k in ("li_o_li_histogram", "li_o_li_mean_per_O", "a_o_a_mean_per_O",
+                                         "tm_to_O_ratio")}}
+
+
 #: (name, function) in output order. Add new analyses here (one short block each).
 SECTIONS: list[tuple[str, Callable[[object, dict], dict]]] = [
     ("basics", _section_basics),
     ("cell", _section_cell),
     ("space_group", _section_space_group),
     ("charge", _section_charge),
+    ("capacity", _section_capacity),
+    ("oxygen", _section_oxygen),
 ]
 
 
