@@ -78,6 +78,7 @@ def cif_text(model, symprec: float | None = None) -> tuple[str, list[str], str |
     """
     from pymatgen.io.cif import CifWriter
 
+    from . import symmetry  # noqa: F401  (silences spglib's stderr chatter)
     from .pmg import to_structure
 
     structure = to_structure(model)

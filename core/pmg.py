@@ -56,8 +56,11 @@ def to_ase(model, *, charges: bool = False):
     """
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    structure = to_structure(model, charges=charges)
-    return AseAtomsAdaptor.get_atoms(structure)
+    structure = to_structure(model)
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    if charges:
+        atoms.set_initial_charges(model.charges()[structure.site_properties["site_index"]])
+    return atoms
 
 
 def composition_counts(model) -> dict[str, int]:

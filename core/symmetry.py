@@ -7,6 +7,7 @@ failure by returning None (or raising `SpglibError` in its new error mode); both
 """
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -14,6 +15,10 @@ import numpy as np
 
 from .errors import SymmetryError
 from .species import VACANCY
+
+# spglib's C library prints "spglib: ... failed" lines on stderr when a tolerance does not work; we
+# report failures ourselves (SymmetryError, export notes), and the CLI promises one stderr line.
+os.environ.setdefault("SPGLIB_WARNING", "OFF")
 
 DEFAULT_SYMPREC = 1e-3  # Angstrom; the tolerance used for the reference-file space groups
 _CACHE_SIZE = 256
@@ -102,8 +107,8 @@ def _spglib_space_group(cell, symprec: float) -> SpaceGroupInfo:
     except Exception as exc:  # spglib.SpglibError in the new error mode, or a bad cell
         raise SymmetryError(f"spglib could not determine a space group at symprec {symprec:g}: {exc}") from None
     if dataset is None:
-        msg = spglib.get_error_message() if hasattr(spglib, "get_error_message") else "unknown error"
-        raise SymmetryError(f"spglib could not determine a space group at symprec {symprec:g} ({msg})")
+        raise SymmetryError(f"spglib could not determine a space group at symprec {symprec:g} A; "
+                            "try a smaller tolerance")
     return SpaceGroupInfo(str(dataset.international), int(dataset.number), symprec)
 
 
