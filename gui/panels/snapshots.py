@@ -72,7 +72,12 @@ class _SnapshotListCommand(QUndoCommand):
         self._set(self.old)
 
 
-class _OxidationCommand(QUndoCommand):
+class OxidationCommand(QUndoCommand):
+    """Set the per-species oxidation table (undoable). `listeners` (class-wide callables) are told
+    afterwards, so readouts that cache a charge table can refresh it (install() registers them)."""
+
+    listeners: list = []
+
     def __init__(self, doc, oxidation: dict, label: str):
         super().__init__(label)
         self.doc = doc
@@ -84,6 +89,9 @@ class _OxidationCommand(QUndoCommand):
         changed = [s for s in table if model.oxidation.get(s) != table[s]]
         for sym in changed:
             model.set_oxidation(sym, table[sym])
+        if changed:
+            for fn in list(OxidationCommand.listeners):
+                fn()
 
     def redo(self):
         self._set(self.new)
@@ -131,7 +139,7 @@ def go_to_snapshot(doc, index: int) -> bool:
     try:
         doc.undo_stack.beginMacro(label)
         if ox_changed:
-            doc.undo_stack.push(_OxidationCommand(doc, ox, label))
+            doc.undo_stack.push(OxidationCommand(doc, ox, label))
         if occ_changed:
             doc.set_occupancy(occ, label)
     except EditError as exc:

@@ -1,0 +1,262 @@
+"""Migration panel: the open cation paths of the model (core.migration.find_paths), their energy profiles,
+and an animation of the moving ion.
+
+Paths are recomputed in a worker, debounced after edits (and for the charge slider's preview state).
+The list shows one row per group of environment-equivalent paths (its cheapest member; the group size
+in the last column). Selecting a row emits sigPathSelected(path) - the layer view and 3D view draw it -
+and plots Coulomb, Born-Mayer repulsion and total energy against the image index. "Animate" walks the
+ion along the images: sigIonMoved(position (3,) Angstrom, species code) for the views, and a cursor on
+the profile. All energies are an electrostatic estimate (formal charges, rigid lattice).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from core.species import CODE
+
+from .style import CURVE
+
+DEBOUNCE_MS = 400
+FRAME_MS = 90
+FILTERS = (("all open paths", None), ("TM migration", "tm"), ("alkali hops", "alkali"))
+MAX_ROWS = 300
+
+
+def compute_paths(model):
+    """(paths ranked cheapest first, groups) for a detached model; runs in a worker."""
+    from core.migration import find_paths, group_paths
+    paths = find_paths(model)
+    return paths, group_paths(paths)
+
+
+class MigrationPanel(QWidget):
+    """Signals: sigPathSelected(object) - a core.migration.Path or None; sigIonMoved(object, int) -
+    position (3,) Angstrom of the animated ion and its species code, or (None, 0) at the end;
+    sigPathsUpdated(int) - number of open paths after a refresh."""
+
+    sigPathSelected = Signal(object)
+    sigIonMoved = Signal(object, int)
+    sigPathsUpdated = Signal(int)
+
+    def __init__(self, doc, runner, parent=None):
+        super().__init__(parent)
+        self.setObjectName("migrationPanel")
+        self.doc, self.runner = doc, runner
+        self.paths: list = []
+        self.rows: list = []          # path shown on each table row
+        self.selected = None
+        self.preview_model = None     # a state shown instead of the document (charge slider)
+        self.task = None
+        self._frame = 0
+        self._pending = True
+
+        self.filter = QComboBox()
+        for text, key in FILTERS:
+            self.filter.addItem(text, key)
+        self.table = QTableWidget(0, 6)
+        self.table.setObjectName("pathTable")
+        self.table.setHorizontalHeaderLabels(["kind", "ion", "from -> to", "max (eV)", "end (eV)", "group"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setObjectName("pathProfile")
+        self.plot.setLabel("bottom", "image along the path")
+        self.plot.setLabel("left", "energy vs start", units="eV")
+        self.plot.addLegend(offset=(10, 10))
+        self.plot.setMinimumHeight(170)
+        self.curves = {
+            "coulomb": self.plot.plot([], [], pen=pg.mkPen(CURVE["coulomb"], width=2), name="Coulomb"),
+            "repulsion": self.plot.plot([], [], pen=pg.mkPen(CURVE["repulsion"], width=2, style=Qt.DashLine),
+                                        name="Born-Mayer repulsion"),
+            "total": self.plot.plot([], [], pen=pg.mkPen(CURVE["total"], width=2.5), symbol="o",
+                                    symbolSize=6, symbolBrush="k", name="total"),
+        }
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((120, 120, 120), width=1.5, style=Qt.DotLine))
+        self.cursor.setVisible(False)
+        self.plot.addItem(self.cursor)
+        self.animate_btn = QPushButton("Animate")
+        self.animate_btn.setCheckable(True)
+        self.animate_btn.setEnabled(False)
+        self.refresh_btn = QPushButton("Refresh")
+
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.refresh_btn)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.table, 2)
+        lay.addWidget(self.status)
+        lay.addWidget(self.plot, 2)
+        lay.addWidget(self.animate_btn)
+
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.anim = QTimer(self)
+        self.anim.setInterval(FRAME_MS)
+        self.anim.timeout.connect(self._next_frame)
+        self.filter.currentIndexChanged.connect(self._fill)
+        self.refresh_btn.clicked.connect(self.refresh)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.animate_btn.toggled.connect(self.set_animating)
+        doc.sigSitesChanged.connect(self._changed)
+        doc.sigModelReplaced.connect(self._changed)
+
+    # ------------------------------------------------------------------ computing
+    @property
+    def model(self):
+        return self.preview_model if self.preview_model is not None else self.doc.model
+
+    def set_preview_model(self, model) -> None:
+        """Compute paths for `model` (a preview state) instead of the document; None: the document."""
+        self.preview_model = model
+        self._changed()
+
+    def _changed(self, *args) -> None:
+        if self.isVisible():
+            self.timer.start()
+        else:
+            self._pending = True
+
+    def showEvent(self, ev):  # noqa: N802
+        super().showEvent(ev)
+        if self._pending:
+            self.timer.start()
+
+    def refresh(self) -> None:
+        """Recompute the paths of the shown state in a worker."""
+        self._pending = False
+        if self.task is not None:
+            self.task.cancel()
+        model = self.model.copy()
+        self.status.setText("Finding migration paths...")
+        token = object()
+        self._token = token
+        self.task = self.runner.submit(compute_paths, model, label="Migration paths",
+                                       on_result=lambda res, t=token: self._ready(t, res),
+                                       on_error=self.status.setText, on_finished=self._finished)
+
+    def _finished(self) -> None:
+        self.task = None
+
+    def _ready(self, token, result) -> None:
+        if token is not self._token:
+            return
+        self.paths, self.groups = result
+        self._fill()
+        self.sigPathsUpdated.emit(len(self.paths))
+
+    def _fill(self, *args) -> None:
+        keep = self.selected
+        self.set_animating(False)
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        which = self.filter.currentData()
+        by_group = {}
+        for p in self.paths:  # ranked cheapest first: the first member of a group is its cheapest
+            if p.open and p.group not in by_group:
+                by_group[p.group] = p
+        sizes = {g["group"]: g["size"] for g in self.groups} if self.paths else {}
+        rows = [p for p in by_group.values()
+                if which is None or (which == "tm") == p.is_tm]
+        self.rows = rows[:MAX_ROWS]
+        self.table.setRowCount(len(self.rows))
+        for r, p in enumerate(self.rows):
+            via = " (tet)" if p.intermediate is not None else ""
+            cells = [p.kind.replace("_", " ") + via, p.species, f"{p.from_site} -> {p.to_site}",
+                     f"{p.max_eV:+.3f}", f"{p.end_eV:+.3f}", f"x{sizes.get(p.group, 1)}"]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c >= 3:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.table.blockSignals(False)
+        n_open = sum(p.open for p in self.paths)
+        src = "preview state" if self.preview_model is not None else "model"
+        self.status.setText(f"{n_open} open paths in {len(by_group)} groups ({src}); "
+                            "energies: electrostatic estimate relative to the start")
+        # keep the selection on the same path if it is still open
+        row = next((i for i, p in enumerate(self.rows) if keep is not None and
+                    (p.from_site, p.to_site, p.kind) == (keep.from_site, keep.to_site, keep.kind)), -1)
+        if row >= 0:
+            self.select_row(row)
+        else:
+            self._show(None)
+
+    # ------------------------------------------------------------------ selection and profile
+    def select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        self._show(self.rows[rows[0].row()] if rows else None)
+
+    def _show(self, path) -> None:
+        self.set_animating(False)
+        self.selected = path
+        self.animate_btn.setEnabled(path is not None)
+        if path is None or path.coulomb is None:
+            for c in self.curves.values():
+                c.setData([], [])
+        else:
+            x = np.arange(len(path.images))
+            self.curves["coulomb"].setData(x, path.coulomb)
+            self.curves["repulsion"].setData(x, path.repulsion)
+            self.curves["total"].setData(x, path.total)
+            self.plot.setTitle(f"{path.species} {path.kind.replace('_', ' ')}: max {path.max_eV:+.2f} eV, "
+                               f"end {path.end_eV:+.2f} eV", color="k", size="10pt")
+        self.sigPathSelected.emit(path)
+
+    def profile(self) -> dict | None:
+        """The plotted curves {name: (n_img,) eV} of the selected path (None if nothing is selected)."""
+        if self.selected is None:
+            return None
+        return {k: np.asarray(c.getData()[1]) for k, c in self.curves.items()}
+
+    # ------------------------------------------------------------------ animation
+    def set_animating(self, on: bool) -> None:
+        if on and self.selected is not None:
+            self._frame = 0
+            self.anim.start()
+            self._next_frame()
+        else:
+            self.anim.stop()
+            self.cursor.setVisible(False)
+            self.sigIonMoved.emit(None, 0)
+        if self.animate_btn.isChecked() != bool(on and self.selected is not None):
+            self.animate_btn.blockSignals(True)
+            self.animate_btn.setChecked(bool(on and self.selected is not None))
+            self.animate_btn.blockSignals(False)
+
+    def n_frames(self) -> int:
+        """Frames of one back-and-forth pass (there along the images, then back)."""
+        n = len(self.selected.images) if self.selected is not None else 0
+        return max(2 * n - 2, 0)
+
+    def show_frame(self, k: int) -> None:
+        """Put the ion at frame k of the back-and-forth pass (for the animation and the GIF export)."""
+        p = self.selected
+        if p is None:
+            return
+        n = len(p.images)
+        i = k % max(2 * n - 2, 1)
+        i = i if i < n else 2 * n - 2 - i
+        self.cursor.setValue(i)
+        self.cursor.setVisible(True)
+        self.sigIonMoved.emit(np.asarray(p.images[i], float), CODE.get(p.species, 0))
+
+    def _next_frame(self) -> None:
+        self.show_frame(self._frame)
+        self._frame += 1
