@@ -111,3 +111,22 @@ def test_capacity_counts_tm_in_alkali_layer_as_redox_active():
     m.apply([(li, 4), (ni, 1)])
     cap = capacity(m)
     assert cap.n_alkali == pytest.approx(1.0) and cap.n_cationic == pytest.approx(1.0)
+
+
+def test_info_json_gains_capacity_and_oxygen_keys(tmp_path, capsys):
+    import json
+
+    from core.cli import main
+
+    path = tmp_path / "lno.json"
+    assert main(["build", "--tm", "Ni", "--supercell", "2", "-o", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["info", "--json", str(path)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["capacity_mAh_g"]["total"] == pytest.approx(274.5, abs=0.2)
+    assert d["capacity_mAh_g"]["cationic"] == pytest.approx(274.5, abs=0.2)
+    assert d["capacity_mAh_g"]["anionic"] == pytest.approx(0, abs=1e-9)
+    assert d["capacity_mAh_cm3"] > 0
+    assert d["oxidation_states"] == {"Li": 1, "Ni": 3, "O": -2}
+    assert set(d["oxygen"]) == {"li_o_li_histogram", "li_o_li_mean_per_O", "a_o_a_mean_per_O", "tm_to_O_ratio"}
+    assert d["oxygen"]["li_o_li_histogram"] == [8, 0, 0, 0]
