@@ -15,7 +15,8 @@ Each step:
    maximum oxidation state (user-overridable, as in `core.capacity`), then O2-/O-. Within a cation
    couple the hole goes to the site of lowest potential (the cheapest, usually next to the new
    vacancy). Within O2-/O- the labile O go first: most A-O-A' axes (`core.oxygen`, which alkali
-   removal does not change since Li and vacancy are both A), then lowest potential. Each O gives at
+   removal does not change since Li and vacancy are both A), then most Li-O-Li axes of the pristine
+   model, then lowest potential. Each O gives at
    most one hole (O2- -> O-).
 The compensating charges live in a per-site charge array, so the Ewald energy of every state
 (`core.ewald.LiveEwald`, charged-cell background included) reflects where the holes sit.
@@ -121,14 +122,15 @@ class ChargeModel:
         self.n_steps = len(alkali)
 
         from .oxygen import OxygenEnvironments
-        aoa = np.zeros(sc.n_sites)
         env = OxygenEnvironments(model)
-        aoa[env.o_sites] = env.a_o_a
+        labile = np.zeros((2, sc.n_sites))  # pristine A-O-A' and Li-O-Li counts per O site
+        labile[0, env.o_sites] = env.a_o_a
+        labile[1, env.o_sites] = env.li_o_li
 
         self._engine = get_engine(sc)
         self._bl, self._g, self._n = sc.basis_local, sc.group, sc.group_orders
         live = LiveEwald(self._engine, self.charges0.copy())
-        self._run(live, alkali, aoa)
+        self._run(live, alkali, labile)
 
     # ------------------------------------------------------------------ precomputation
     def _column(self, j: int) -> np.ndarray:
@@ -136,7 +138,7 @@ class ChargeModel:
         d = (self._g[j] - self._g) % self._n
         return self._engine.W[self._bl, self._bl[j], d[:, 0], d[:, 1], d[:, 2]]
 
-    def _run(self, live, alkali: np.ndarray, aoa: np.ndarray) -> None:
+    def _run(self, live, alkali: np.ndarray, labile: np.ndarray) -> None:
         sc = self.supercell
         q = self.charges0.copy()
         phi = np.asarray(self._engine.potential(q), dtype=float).copy()
@@ -150,7 +152,7 @@ class ChargeModel:
         couples = cation_couples(self.max_oxidation)
         couple_sites = [np.flatnonzero(species == sp) for sp, _, _ in couples]
         o_sites = np.flatnonzero(occ == OXYGEN)
-        o_labile = -aoa[o_sites]
+        o_aoa, o_lioli = -labile[0, o_sites], -labile[1, o_sites]
         o_limit = charge_by_code(self.oxidation)[OXYGEN] + 1.0  # O2- -> O- (one hole per O)
 
         ev_site, ev_charge, step_end = [], [], [0]
@@ -199,7 +201,8 @@ class ChargeModel:
                 if not room.any():
                     raise LayerStudioError("no oxygen left to oxidise: the charge cannot be compensated")
                 c = o_sites[room]
-                key = np.lexsort((c, phi[c], o_labile[room]))  # most A-O-A' first, then cheapest
+                # most A-O-A' axes first, then most Li-O-Li, then the cheapest
+                key = np.lexsort((c, phi[c], o_lioli[room], o_aoa[room]))
                 s = int(c[key[0]])
                 amount = min(o_limit - q[s], need)
                 place(s, q[s] + amount)
