@@ -99,12 +99,12 @@ def cmd_export(args) -> int:
 
 def cmd_import(args) -> int:
     from .export import format_for_path
-    from .importer import import_structure
     from .project import save_project
 
     out = args.output
     if format_for_path(out) != "project":
         raise UsageError(f"{PROG} import: error: -o must be a project file ending in .json, not {out!r}")
+    from .importer import import_structure
     model, report = import_structure(args.input, supercell=args.supercell, seed=args.seed)
     model.metadata.setdefault("imported_from", str(args.input))
     save_project(out, model)
@@ -127,6 +127,34 @@ def cmd_charge(args) -> int:
     for r in rows:
         print(f"{r['x_removed']:7.4f} {r['capacity_mAh_g']:8.1f} {r['cationic_mAh_g']:8.1f} "
               f"{r['anionic_mAh_g']:8.1f} {r['energy_eV_per_MO2']:11.4f}  {r['active_couple'] or '-'}")
+    return 0
+
+
+def cmd_anneal(args) -> int:
+    from .montecarlo import run_anneal
+    from .recognition import recognise
+
+    model, _ = _read_model(args.input, supercell=args.supercell, seed=0)
+    res = run_anneal(model, sweeps=args.sweeps, seed=args.seed, sublattice=args.sublattice,
+                     t_start=args.t_start, t_end=args.t_end)
+    model.set_occupancy(res.best_occupancy)
+    model.metadata.update({"annealed": {"sweeps": args.sweeps, "seed": args.seed, "sublattice": args.sublattice,
+                                        "best_energy_eV": res.best_energy}})
+    msg = _write_model(model, args.output)
+    rec = recognise(model)
+    out = {"start_energy_eV": res.start_energy, "best_energy_eV": res.best_energy,
+           "per_MO2_eV": res.best_energy / model.formula_units(), "attempts": res.attempts,
+           "seconds": round(res.seconds, 4), "attempts_per_s": res.attempts_per_s,
+           "kT_start_eV": res.temperatures[0], "kT_end_eV": res.temperatures[1],
+           "ordering": {k: rec[k] for k in ("label", "confidence", "isolated_minority_fraction")},
+           "output": str(args.output)}
+    if args.json:
+        print(json.dumps(out, default=_jsonable))
+    else:
+        print(f"Ewald energy (electrostatic only) {res.start_energy:.6f} -> {res.best_energy:.6f} eV "
+              f"({res.attempts} swaps in {res.seconds:.2f} s, kT {res.temperatures[0]:.3g} -> "
+              f"{res.temperatures[1]:.3g} eV)")
+        print(f"ordering {rec['label']} {rec['confidence']:.2f}; {msg}")
     return 0
 
 
@@ -244,6 +272,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="leave TM-layer alkali in place")
     sp.add_argument("--json", action="store_true", help="one JSON list of rows on stdout")
     read_options(sp)
+
+    # anneal ------------------------------------------------------------------------------------
+    sp = command("anneal", cmd_anneal, "simulated annealing of cation swaps on the Ewald energy "
+                 "(electrostatic only); writes the lowest-energy configuration found")
+    sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
+    sp.add_argument("-o", "--output", required=True, metavar="OUT")
+    sp.add_argument("--sweeps", type=int, default=20000, metavar="N", help="attempted swaps per site")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--sublattice", default="tm", choices=("tm", "alkali", "all", "mixed"),
+                    help="sites that swap: TM layer, alkali layer, both (each within itself), mixed")
+    sp.add_argument("--t-start", dest="t_start", type=float, default=None, metavar="KT",
+                    help="start temperature as kT in eV (model units, not kelvin)")
+    sp.add_argument("--t-end", dest="t_end", type=float, default=None, metavar="KT", help="final kT in eV")
+    sp.add_argument("--supercell", default=None, metavar="SPEC", help="cell for an imported CIF/POSCAR")
+    sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p

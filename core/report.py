@@ -68,6 +68,14 @@ def _section_oxygen(model, opts) -> dict:
                                          "tm_to_O_ratio")}}
 
 
+def _section_ordering(model, opts) -> dict:
+    from .recognition import recognise
+
+    r = recognise(model)
+    return {"ordering": {k: r[k] for k in ("label", "confidence", "isolated_minority_fraction",
+                                           "minority", "majority")}}
+
+
 #: (name, function) in output order. Add new analyses here (one short block each).
 SECTIONS: list[tuple[str, Callable[[object, dict], dict]]] = [
     ("basics", _section_basics),
@@ -76,6 +84,7 @@ SECTIONS: list[tuple[str, Callable[[object, dict], dict]]] = [
     ("charge", _section_charge),
     ("capacity", _section_capacity),
     ("oxygen", _section_oxygen),
+    ("ordering", _section_ordering),
 ]
 
 
