@@ -76,12 +76,20 @@ def _section_ordering(model, opts) -> dict:
                                            "minority", "majority")}}
 
 
+def _section_ewald(model, opts) -> dict:
+    from .ewald import ewald_summary
+
+    s = ewald_summary(model)  # electrostatics only (formal point charges), charged-cell background included
+    return {k: s[k] for k in ("ewald_eV", "ewald_eV_per_MO2", "ewald_eV_per_atom")}
+
+
 #: (name, function) in output order. Add new analyses here (one short block each).
 SECTIONS: list[tuple[str, Callable[[object, dict], dict]]] = [
     ("basics", _section_basics),
     ("cell", _section_cell),
     ("space_group", _section_space_group),
     ("charge", _section_charge),
+    ("ewald", _section_ewald),
     ("capacity", _section_capacity),
     ("oxygen", _section_oxygen),
     ("ordering", _section_ordering),
