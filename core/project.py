@@ -339,20 +339,27 @@ def is_structure_file(path) -> bool:
 
 
 def open_model(path, *, supercell=None, seed: int = 0):
-    """Open a project (.json) or import a CIF/POSCAR (through `core.importer`).
+    """Open a project (.json) or import a CIF/POSCAR or pymatgen Structure JSON (*.pmg.json,
+    *.structure.json) through `core.importer`.
 
     Returns (Model, import report dict or None). `supercell`/`seed` only matter for imports (the cell
     in which partial occupancies are realised).
     """
     p = Path(path)
-    if p.suffix.lower() == ".json" and not is_structure_file(p):
+    name = p.name.lower()
+    if name.endswith(".json") and not name.endswith((".pmg.json", ".structure.json")):
         return load_project(p), None
-    if is_structure_file(p) or p.suffix.lower() != ".json":
-        if not p.exists():
-            raise ProjectFileError(f"cannot read {p}: no such file")
-        from .importer import import_structure
-        return import_structure(str(p), supercell=supercell, seed=seed)
-    raise ProjectFileError(f"cannot tell the type of {p}")  # pragma: no cover
+    if not p.is_file():
+        raise ProjectFileError(f"cannot read {p}: no such file")
+    from .importer import import_structure
+    if name.endswith(".json"):  # pymatgen Structure JSON (what `export` writes as *.pmg.json)
+        from pymatgen.core import Structure
+        try:
+            structure = Structure.from_dict(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ProjectFileError(f"{p} is not a readable pymatgen Structure JSON ({exc})"[:300]) from None
+        return import_structure(structure, supercell=supercell, seed=seed)
+    return import_structure(str(p), supercell=supercell, seed=seed)
 
 
 __all__ = ["FORMAT", "VERSION", "save_project", "atomic_write", "load_project", "loads_project", "dumps_project",
