@@ -45,7 +45,7 @@ def _write_model(model, out, symprec=None) -> str:
 
 
 def host_alkali(spec: str) -> str:
-    """The alkali element named in an --alkali composition (Li or Na); Li if none is named."""
+    """The host alkali (Li or Na) named in an --alkali composition (the majority one if both are)."""
     from .composition import parse_spec
     from .errors import CompositionError
     from .species import SPECIES
