@@ -1,13 +1,12 @@
 """Monte Carlo panel: simulated annealing (core.montecarlo.anneal) in a worker, with a live energy trace.
 
-The generator runs on the editor's TaskRunner; its progress items arrive on the GUI thread and extend the
-energy-vs-step plot. Abort sets the generator's abort event. The best few distinct configurations are
+The generator runs on the editor's TaskRunner (which passes it its abort event); its progress records
+arrive on the GUI thread and extend the energy-vs-sweep plot; the final AnnealResult redraws the full
+trace. Abort sets the abort event, which the generator checks about every 20 ms. The best few distinct configurations are
 listed with their energy and ordering label; selecting one previews it (sigPreview) without touching the
 document, and "Apply" replaces the occupancy as ONE undoable step.
 """
 from __future__ import annotations
-
-import inspect
 
 import numpy as np
 import pyqtgraph as pg
@@ -21,54 +20,14 @@ from .style import CURVE
 SUBLATTICES = (("TM layer", "tm"), ("alkali layer", "alkali"), ("both", "all"))
 
 
+PROGRESS_EVERY = 0.01  # fraction of the run between progress records (100 points on the trace)
+
+
 def run_anneal(model, *, sublattice: str, sweeps: int, seed: int, abort=None):
-    """Call core.montecarlo.anneal with the keyword names it accepts (a detached model copy is annealed,
-    so the document never changes under the user's feet). Returns the generator."""
+    """core.montecarlo.anneal generator on `model` (which it does not modify)."""
     from core.montecarlo import anneal
-    params = inspect.signature(anneal).parameters
-    kwargs = {"sublattice": sublattice, "sweeps": sweeps, "seed": seed}
-    if "abort" in params:
-        kwargs["abort"] = abort
-    return anneal(model.copy(), **{k: v for k, v in kwargs.items() if k in params or k == "abort"})
-
-
-def _get(obj, *names, default=None):
-    for n in names:
-        if isinstance(obj, dict) and n in obj:
-            return obj[n]
-        if hasattr(obj, n):
-            return getattr(obj, n)
-    return default
-
-
-def progress_point(item) -> tuple[float, float, float, float] | None:
-    """(step, current energy eV, best energy eV, fraction done or -1) from one progress item."""
-    step = _get(item, "step", "sweep")
-    energy = _get(item, "energy", "current_energy", "current")
-    best = _get(item, "best_energy", "best")
-    if step is None or energy is None:
-        return None
-    frac = _get(item, "progress", "fraction", default=-1.0)
-    return float(step), float(energy), float(best if best is not None and np.isscalar(best) else energy), \
-        float(frac)
-
-
-def best_configurations(result) -> list[tuple[float, np.ndarray]]:
-    """[(energy eV, occupancy (N,) int8), ...] lowest first, from anneal's return value."""
-    best = _get(result, "best", "best_configurations", "results", default=None)
-    if best is None:
-        best = [result]
-    out = []
-    for entry in best:
-        if isinstance(entry, tuple) and len(entry) == 2:
-            e, occ = entry
-        else:
-            e = _get(entry, "energy", "best_energy")
-            occ = _get(entry, "occupancy", "best_occupancy")
-        if e is not None and occ is not None:
-            out.append((float(e), np.asarray(occ, dtype=np.int8)))
-    out.sort(key=lambda t: t[0])
-    return out
+    return anneal(model, sublattice=sublattice, sweeps=sweeps, seed=seed, abort=abort,
+                  progress_every=PROGRESS_EVERY)
 
 
 class MonteCarloPanel(QWidget):
@@ -85,10 +44,11 @@ class MonteCarloPanel(QWidget):
         self.setObjectName("mcPanel")
         self.doc, self.runner = doc, runner
         self.task = None
-        self.trace: list[tuple[float, float, float]] = []
+        self.trace: list[tuple[float, float, float]] = []  # (sweep, energy, best energy) eV
+        self.result = None
+        self._sweeps = 1
         self.best: list[tuple[float, np.ndarray]] = []
         self.start_energy: float | None = None
-        self.frames: list[np.ndarray] = []  # best occupancy whenever it improved (for the GIF)
 
         self.sublattice = QComboBox()
         for text, key in SUBLATTICES:
@@ -106,7 +66,7 @@ class MonteCarloPanel(QWidget):
         self.status = QLabel("Anneals swaps on the electrostatic (Ewald) energy; temperature in model units.")
         self.status.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("bottom", "sweep")
         self.plot.setLabel("left", "energy", units="eV")
         self.plot.addLegend(offset=(-10, 10))
         self.curve = self.plot.plot([], [], pen=pg.mkPen(CURVE["current"], width=1.5), name="current")
@@ -153,7 +113,8 @@ class MonteCarloPanel(QWidget):
         if self.task is not None:
             return
         self.trace.clear()
-        self.frames.clear()
+        self.result = None
+        self._sweeps = self.sweeps.value()
         self.curve.setData([], [])
         self.best_curve.setData([], [])
         self.results.clear()
@@ -167,17 +128,11 @@ class MonteCarloPanel(QWidget):
         self.start_btn.setEnabled(False)
         self.abort_btn.setEnabled(True)
         self.task = self.runner.submit(
-            self._job, model.copy(), sub, self.sweeps.value(), self.seed.value(), label="Monte Carlo",
+            run_anneal, model.copy(), sublattice=sub, sweeps=self.sweeps.value(), seed=self.seed.value(),
+            label="Monte Carlo",
             on_progress=self._on_progress, on_result=self._on_result, on_error=self._on_error,
             on_finished=self._on_finished)
         self.sigStarted.emit()
-
-    @staticmethod
-    def _job(model, sublattice, sweeps, seed, abort=None):
-        # a generator function: the runner drains it, forwarding items, and honours `abort`
-        gen = run_anneal(model, sublattice=sublattice, sweeps=sweeps, seed=seed, abort=abort)
-        result = yield from gen
-        return result
 
     def abort(self) -> None:
         if self.task is not None:
@@ -185,40 +140,44 @@ class MonteCarloPanel(QWidget):
             self.status.setText("Aborting...")
 
     def _on_progress(self, item) -> None:
-        pt = progress_point(item)
-        if pt is None:
-            return
-        step, e, best, frac = pt
+        if not hasattr(item, "best_energy"):
+            return  # the final AnnealResult arrives through _on_result
         if self.start_energy is None:
-            self.start_energy = e
-        if not self.trace or best < self.trace[-1][2] - 1e-9:
-            occ = _get(item, "best_occupancy")
-            if occ is not None:
-                self.frames.append(np.asarray(occ, np.int8).copy())
-        self.trace.append((step, e, best))
+            self.start_energy = item.energy
+        self.trace.append((item.sweep, item.energy, item.best_energy))
+        self._plot_trace()
+        self.progress.setValue(int(1000 * min(item.sweep / max(self._sweeps, 1), 1.0)))
+
+    def _plot_trace(self) -> None:
+        if not self.trace:
+            return
         arr = np.array(self.trace)
         self.curve.setData(arr[:, 0], arr[:, 1])
         self.best_curve.setData(arr[:, 0], arr[:, 2])
-        if frac >= 0:
-            self.progress.setValue(int(1000 * min(frac, 1.0)))
 
     def _on_result(self, result) -> None:
-        self.best = best_configurations(result)
+        """The AnnealResult: full trace (the runner thins progress to ~20/s), best configurations."""
+        self.result = result
+        self.start_energy = result.start_energy
+        self.trace = [(r.sweep, r.energy, r.best_energy) for r in result.trace]
+        self._plot_trace()
+        self.best = [(float(e), np.asarray(o, np.int8)) for e, o in result.configurations]
         self.progress.setValue(1000)
         fu = self.doc.model.formula_units()
         for e, occ in self.best:
             label = ordering_label(with_state(self.doc.model, occ)) or "ordering n/a"
-            text = f"{e:.4f} eV  ({e / fu:.4f} eV/MO2)  {label}"
-            if self.start_energy is not None:
-                text += f"  dE {e - self.start_energy:+.3f} eV"
+            text = f"{e / fu:.4f} eV/MO2  {label}  (dE {e - result.start_energy:+.3f} eV/cell)"
             item = QListWidgetItem(text)
+            item.setToolTip(f"{e:.6f} eV for the whole cell (electrostatic only)")
             item.setData(Qt.UserRole, e)
             self.results.addItem(item)
         if self.best:
             self.results.setCurrentRow(0)
             self.apply_btn.setEnabled(True)
-            self.status.setText(f"Done: best {self.best[0][0]:.4f} eV (electrostatic only). "
-                                "Select a result to preview it; Apply makes it one undo step.")
+            self.status.setText(
+                f"Done: best {self.best[0][0] / fu:.4f} eV/MO2 (electrostatic only), "
+                f"{result.attempts_per_s / 1e6:.1f} M swaps/s. Select a result to preview it; "
+                "Apply makes it one undo step.")
         self.sigRunFinished.emit(self.best)
 
     def _on_error(self, message: str) -> None:

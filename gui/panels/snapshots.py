@@ -6,6 +6,8 @@ so the unsaved-changes flag sees them and Ctrl+Z takes them back.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
@@ -72,11 +74,17 @@ class _SnapshotListCommand(QUndoCommand):
         self._set(self.old)
 
 
-class OxidationCommand(QUndoCommand):
-    """Set the per-species oxidation table (undoable). `listeners` (class-wide callables) are told
-    afterwards, so readouts that cache a charge table can refresh it (install() registers them)."""
+_OX_LISTENERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-    listeners: list = []
+
+def register_oxidation_listener(doc, fn) -> None:
+    """Call fn() after an `OxidationCommand` changes `doc`'s oxidation table (readouts that cache a
+    charge table refresh it then; the model's own notification only lists the sites)."""
+    _OX_LISTENERS.setdefault(doc, []).append(fn)
+
+
+class OxidationCommand(QUndoCommand):
+    """Set the per-species oxidation table (undoable); registered listeners are told afterwards."""
 
     def __init__(self, doc, oxidation: dict, label: str):
         super().__init__(label)
@@ -90,7 +98,7 @@ class OxidationCommand(QUndoCommand):
         for sym in changed:
             model.set_oxidation(sym, table[sym])
         if changed:
-            for fn in list(OxidationCommand.listeners):
+            for fn in list(_OX_LISTENERS.get(self.doc, [])):
                 fn()
 
     def redo(self):

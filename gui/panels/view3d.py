@@ -208,7 +208,10 @@ def _make_view_class():
                                          antialias=True)
             self.highlight_item = SphereSprites(pxMode=False, glOptions="translucent")
             self.marker = SphereSprites(pxMode=False, glOptions="opaque")
-            for item in (self.atoms, self.box, self.highlight_item, self.marker):
+            self.path_item = gl.GLLinePlotItem(mode="line_strip", color=(0.05, 0.05, 0.05, 1.0), width=4,
+                                               antialias=True)
+            self.path_item.setVisible(False)
+            for item in (self.atoms, self.box, self.highlight_item, self.marker, self.path_item):
                 self.addItem(item)
             self.marker.setVisible(False)
             self.highlight_item.setVisible(False)
@@ -262,6 +265,14 @@ def _make_view_class():
             self.marker.setData(pos=np.asarray(position, float).reshape(1, 3), color=rgba[None, :],
                                 size=2.0 * radius * 1.15)
             self.marker.setVisible(True)
+
+        def set_path(self, images) -> None:
+            """Draw a migration path through (k, 3) Angstrom images; None hides it."""
+            if images is None:
+                self.path_item.setVisible(False)
+                return
+            self.path_item.setData(pos=np.asarray(images, float))
+            self.path_item.setVisible(True)
 
         # ------------------------------------------------------------ camera
         def centre(self) -> np.ndarray:
