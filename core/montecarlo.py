@@ -213,7 +213,8 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     pool: list[tuple[float, bytes]] = []
     trace: list[AnnealProgress] = []
     attempts = accepted = 0
-    chunk = max(1, min(sweeps, int(2e5 // max(n, 1))))  # ~20 ms of attempts per kernel call
+    # ~20 ms of attempts per kernel call (abort latency), and at least one call per progress record
+    chunk = max(1, min(sweeps, int(2e5 // max(n, 1)), int(np.ceil(progress_every * sweeps))))
     next_report = 0.0
     acc_since = att_since = 0
     done = 0

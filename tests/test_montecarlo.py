@@ -1,0 +1,102 @@
+"""Simulated annealing: reaches the honeycomb from random starts (O3 Li/Mn, P2 Mg/Mn), is reproducible,
+keeps compositions, agrees with fresh and pymatgen energies, honours abort."""
+import threading
+
+import numpy as np
+import pytest
+
+from core.ewald import get_engine
+from core.errors import LayerStudioError
+from core.model import Model
+from core.montecarlo import AnnealProgress, AnnealResult, anneal, make_temperatures, run_anneal
+from core.orderings import preset_occupancy
+from core.recognition import recognise
+
+
+def _honeycomb_energy(model):
+    h = model.copy()
+    h.set_occupancy(preset_occupancy(h, "honeycomb"))
+    return get_engine(h.supercell).energy(h.charges())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_anneal_li_mn_o3_reaches_honeycomb(seed):
+    m = Model.build("O3", "Li", "6x6", tm_spec="Li:1/3,Mn:2/3", seed=10 + seed)
+    assert recognise(m)["label"] != "honeycomb"
+    res = run_anneal(m, sweeps=3000, seed=seed)
+    assert res.best_energy == pytest.approx(_honeycomb_energy(m), abs=1e-6)
+    m.set_occupancy(res.best_occupancy)
+    r = recognise(m)
+    assert r["label"] == "honeycomb" and r["confidence"] == 1.0
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_anneal_mg_mn_p2_reaches_honeycomb(seed):
+    # Na and TM layers anneal together: a frozen random Na:2/3 layer would pin honeycomb domains
+    m = Model.build("P2", "Na", "6x6", tm_spec="Mg:1/3,Mn:2/3", alkali_spec="Na:2/3", seed=3 + seed)
+    res = run_anneal(m, sweeps=4000, seed=seed, sublattice="all")
+    m.set_occupancy(res.best_occupancy)
+    r = recognise(m)
+    assert r["label"] == "honeycomb" and r["confidence"] == 1.0
+    assert r["isolated_minority_fraction"] == 1.0
+
+
+def test_reproducible_composition_kept_and_energy_fresh():
+    m = Model.build("P2", "Na", "3x3", tm_spec="Mg:1/3,Mn:2/3", alkali_spec="Na:2/3", seed=2)
+    a = run_anneal(m, sweeps=300, seed=7, sublattice="all")
+    b = run_anneal(m, sweeps=300, seed=7, sublattice="all")
+    c = run_anneal(m, sweeps=300, seed=8, sublattice="all")
+    assert np.array_equal(a.final_occupancy, b.final_occupancy) and a.best_energy == b.best_energy
+    assert a.attempts == b.attempts and not np.array_equal(a.final_occupancy, c.final_occupancy)
+    eng = get_engine(m.supercell)
+    sc = m.supercell
+    for occ, e in [(a.final_occupancy, a.final_energy)] + [(o, e) for e, o in a.configurations]:
+        t = m.copy()
+        t.set_occupancy(occ)
+        assert eng.energy(t.charges()) == pytest.approx(e, abs=1e-6)  # accumulated dE == fresh energy
+        for sites in (sc.tm_sites, sc.alkali_sites):  # "all": each sublattice swaps within itself
+            assert sorted(occ[sites]) == sorted(m.occupancy[sites])
+    energies = [e for e, _ in a.configurations]
+    assert energies == sorted(energies) and np.all(np.diff(energies) > 1e-6)
+
+
+def test_energy_matches_pymatgen():
+    pytest.importorskip("pymatgen")
+    from pymatgen.analysis.ewald import EwaldSummation
+
+    from core.pmg import to_structure
+    m2 = Model.build("O3", "Li", "3x3", tm_spec="Li:1/3,Mn:2/3", seed=4)
+    res = run_anneal(m2, sweeps=500, seed=0)
+    m2.set_occupancy(res.best_occupancy)
+    e_pmg = EwaldSummation(to_structure(m2, charges=True)).total_energy
+    assert res.best_energy == pytest.approx(e_pmg, abs=1e-4)
+
+
+def test_progress_records_and_abort():
+    m = Model.build("O3", "Li", "12x12", tm_spec="Li:1/3,Mn:2/3", seed=0)
+    recs = list(anneal(m, sweeps=2000, seed=0, progress_every=0.1))
+    prog, result = recs[:-1], recs[-1]
+    assert isinstance(result, AnnealResult) and all(isinstance(r, AnnealProgress) for r in prog)
+    assert len(prog) >= 5
+    assert all(b.step > a.step and b.temperature <= a.temperature for a, b in zip(prog, prog[1:]))
+    assert all(r.best_energy <= r.energy + 1e-9 and 0 <= r.acceptance <= 1 for r in prog)
+    ev = threading.Event()
+    gen = anneal(m, sweeps=10 ** 6, seed=0, abort=ev)
+    next(gen)
+    ev.set()
+    rest = list(gen)
+    assert isinstance(rest[-1], AnnealResult) and rest[-1].aborted
+    assert rest[-1].attempts < 10 ** 6 * 144
+    # a callable abort works too
+    res = run_anneal(m, sweeps=10 ** 6, seed=0, abort=lambda: True)
+    assert res.aborted and res.attempts == 0 and res.best_energy == res.start_energy
+
+
+def test_schedule_and_errors():
+    t = make_temperatures(100, 10.0, 0.1)
+    assert t[0] == pytest.approx(10.0) and t[-1] == pytest.approx(0.1) and np.all(np.diff(t) <= 0)
+    m = Model.build("O3", "Li", "3x3", tm_spec="Co")
+    with pytest.raises(LayerStudioError, match="nothing to anneal"):
+        run_anneal(m, sweeps=10)
+    with pytest.raises(LayerStudioError, match="sublattice"):
+        run_anneal(Model.build("O3", "Li", "3x3", tm_spec="Li:1/3,Mn:2/3"), sublattice="oxygen")
