@@ -1,0 +1,236 @@
+"""Turns layer-view gestures, menu choices and presets into document edits (one undo step each).
+
+Also keeps the view's overlays (site-energy colouring, O by Li-O-Li count) in step with edits,
+debounced so a drag or a fast sequence of clicks does not recompute them per step.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QInputDialog, QMenu
+
+from core.errors import LayerStudioError, SupercellError
+from core.species import CODE, SPECIES, VACANCY
+
+from . import dialogs
+from .palette import PALETTE_ORDER, species_icon
+from .readouts import site_info
+
+log = logging.getLogger(__name__)
+SYNC_PRESET_SITES = 8000   # presets on bigger models run in a worker
+
+
+def tile_model(model, matrix, layers: int):
+    """The model repeated into a supercell of the same host: new in-plane `matrix` (2x2 or spec) and
+    `layers`, which must be multiples of the current cell (SupercellError otherwise)."""
+    from core.model import Model
+    from core.supercell import Supercell, parse_supercell_spec
+    sc = model.supercell
+    M = parse_supercell_spec(matrix)
+    ratio = M @ np.linalg.inv(sc.matrix)
+    if not np.allclose(ratio, np.round(ratio), atol=1e-9) or layers % sc.layers:
+        raise SupercellError(f"{M.tolist()} x {layers} layers is not a multiple of the current cell "
+                             f"{sc.matrix.tolist()} x {sc.layers} layers")
+    new = Supercell(sc.host, M, layers)
+    old_index = sc.index_of(new.basis_local, new.ijk)
+    occ = model.occupancy[old_index]
+    out = Model(new, occ, dict(model.oxidation), dict(model.metadata))
+    return out
+
+
+class ReplaceModelCommand:
+    """Factory for an undo command that swaps the document's model (supercell change)."""
+
+    @staticmethod
+    def make(document, new_model, label: str):
+        from PySide6.QtGui import QUndoCommand
+
+        class _Cmd(QUndoCommand):
+            def __init__(self):
+                super().__init__(label)
+                self.old = document.model
+                self.new = new_model
+
+            def redo(self):
+                document.set_model(self.new, clear_undo=False)
+
+            def undo(self):
+                document.set_model(self.old, clear_undo=False)
+
+        return _Cmd()
+
+
+class EditController:
+    def __init__(self, window):
+        self.w = window
+        self.swap_from: int | None = None
+        self._overlay_timer = QTimer(window)
+        self._overlay_timer.setSingleShot(True)
+        self._overlay_timer.setInterval(120)
+        self._overlay_timer.timeout.connect(self.refresh_overlays)
+        self.energy_overlay = False
+        self.lioli_overlay = False
+
+    @property
+    def doc(self):
+        return self.w.document
+
+    @property
+    def model(self):
+        return self.w.document.model
+
+    # ------------------------------------------------------------------ gestures
+    def site_clicked(self, site: int, modifiers=None) -> None:
+        if self.swap_from is not None:
+            a, self.swap_from = self.swap_from, None
+            self.swap(a, site)
+            self.w.statusBar().clearMessage()
+        else:
+            code = self.w.palette.species()
+            self.doc.edit([(site, code)], f"Place {SPECIES[code]} on site {site}")
+        self.w.sigSiteSelected.emit(site)
+
+    def paint_finished(self, sites) -> None:
+        code = self.w.palette.species()
+        self.doc.edit([(int(s), code) for s in sites], f"Paint {len(sites)} sites with {SPECIES[code]}")
+
+    def swap(self, a: int, b: int) -> bool:
+        occ = self.model.occupancy
+        if a == b or occ[a] == occ[b]:
+            return False
+        label = f"Swap {SPECIES[occ[a]]} #{a} with {SPECIES[occ[b]]} #{b}"
+        return self.doc.edit([(a, int(occ[b])), (b, int(occ[a]))], label)
+
+    def begin_swap(self, site: int) -> None:
+        self.swap_from = site
+        self.w.statusBar().showMessage(
+            f"Swap: click the site to exchange with {SPECIES[self.model.occupancy[site]]} #{site} (Esc cancels)")
+
+    def cancel_swap(self) -> None:
+        if self.swap_from is not None:
+            self.swap_from = None
+            self.w.statusBar().showMessage("Swap cancelled", 2000)
+
+    def context_menu(self, site: int, screen_pos) -> None:
+        menu = self.build_context_menu(site)
+        menu.exec(screen_pos)
+
+    def build_context_menu(self, site: int) -> QMenu:
+        menu = QMenu(self.w)
+        occ = self.model.occupancy
+        menu.addSection(f"{SPECIES[occ[site]]} #{site}")
+        species = menu.addMenu("Set species")
+        for sym in PALETTE_ORDER:
+            code = VACANCY if sym == "Va" else CODE[sym]
+            a = species.addAction(species_icon(sym, self.w.layer_view._style.scheme), sym)
+            a.triggered.connect(lambda _=False, c=code: self.doc.edit([(site, c)], f"Set site {site} to {SPECIES[c]}"))
+        menu.addAction("Swap with…", lambda: self.begin_swap(site))
+        menu.addAction("Site info…", lambda: self.show_site_info(site))
+        menu.addAction("Use this species in the palette", lambda: self.w.palette.set_species(int(occ[site])))
+        return menu
+
+    def show_site_info(self, site: int) -> None:
+        e = self.w.readouts.site_energies()
+        text = site_info(self.model, site, None if e is None else float(e[site]))
+        dialogs.show_info(self.w, f"Site {site}", text.replace("; ", "\n"))
+        self.w.sigSiteSelected.emit(site)
+
+    # ------------------------------------------------------------------ presets
+    def build_presets_menu(self, menu: QMenu) -> None:
+        try:
+            from core.orderings import PRESETS
+        except ImportError:
+            menu.addAction("(no ordering presets in this installation)").setEnabled(False)
+            return
+        for name, desc in PRESETS.items():
+            a = menu.addAction(name.replace("_", " "), lambda n=name: self.apply_preset(n))
+            a.setStatusTip(desc)
+            a.setToolTip(desc)
+        menu.setToolTipsVisible(True)
+
+    def apply_preset(self, name: str, seed: int = 0, **params) -> None:
+        """Re-arrange the current composition in a preset ordering (one undo step)."""
+        from core.orderings import preset_occupancy
+        model = self.model
+        if model.supercell.n_sites <= SYNC_PRESET_SITES:
+            try:
+                occ = preset_occupancy(model, name, seed=seed, **params)
+            except LayerStudioError as exc:
+                dialogs.show_error(self.w, "Preset", str(exc))
+                return
+            self._preset_done(model, name, occ)
+            return
+        snapshot = model.copy()
+        self.w.runner.submit(preset_occupancy, snapshot, name, seed=seed, label=f"Preset {name}",
+                             on_result=lambda occ, m=model: self._preset_done(m, name, occ),
+                             on_error=lambda msg: dialogs.show_error(self.w, "Preset", msg), **params)
+
+    def _preset_done(self, model, name: str, occ) -> None:
+        if model is not self.model:
+            return  # the model was replaced while the worker ran
+        if not self.doc.set_occupancy(occ, f"Preset: {name.replace('_', ' ')}"):
+            self.w.statusBar().showMessage(f"{name}: already in that arrangement", 3000)
+
+    # ------------------------------------------------------------------ supercell
+    def change_supercell_dialog(self) -> None:
+        sc = self.model.supercell
+        cur = ",".join(str(int(v)) for v in sc.matrix.ravel())
+        text, ok = QInputDialog.getText(self.w, "Change supercell",
+                                        "New in-plane supercell (N, NxM or a,b,c,d; a multiple of "
+                                        f"the current {cur}) and layers, e.g. '12x12 3':", text=f"{cur} {sc.layers}")
+        if ok and text.strip():
+            parts = text.split()
+            try:
+                layers = int(parts[1]) if len(parts) > 1 else sc.layers
+                self.change_supercell(parts[0], layers)
+            except ValueError:
+                dialogs.show_error(self.w, "Change supercell", f"cannot read {text!r}")
+
+    def change_supercell(self, matrix, layers: int) -> bool:
+        try:
+            new = tile_model(self.model, matrix, layers)
+        except LayerStudioError as exc:
+            dialogs.show_error(self.w, "Change supercell", str(exc))
+            return False
+        cmd = ReplaceModelCommand.make(self.doc, new, f"Supercell {new.supercell.describe()}")
+        self.doc.undo_stack.push(cmd)
+        return True
+
+    # ------------------------------------------------------------------ overlays
+    def model_replaced(self) -> None:
+        self.swap_from = None
+        self.refresh_overlays()
+
+    def sites_changed(self, _sites) -> None:
+        if self.energy_overlay or self.lioli_overlay:
+            self._overlay_timer.start()
+
+    def set_energy_overlay(self, on: bool) -> None:
+        self.energy_overlay = bool(on)
+        self.refresh_overlays()
+
+    def set_lioli_overlay(self, on: bool) -> None:
+        self.lioli_overlay = bool(on)
+        if on and not self.w.layer_view.show_oxygen:
+            self.w.act_oxygen.setChecked(True)
+        self.refresh_overlays()
+
+    def refresh_overlays(self) -> None:
+        v, r = self.w.layer_view, self.w.readouts
+        if self.energy_overlay:
+            e = r.site_energies()
+            if e is None:  # engine still being built: try again when it is ready
+                r.sigEnergyReady.connect(self._energy_ready_once)
+            v.set_site_values(e)
+        elif v._site_values is not None:
+            v.set_site_values(None)
+        v.set_oxygen_counts(r.lioli_counts() if self.lioli_overlay else None)
+
+    def _energy_ready_once(self) -> None:
+        try:
+            self.w.readouts.sigEnergyReady.disconnect(self._energy_ready_once)
+        except (RuntimeError, TypeError):
+            pass
+        self.refresh_overlays()

@@ -1,0 +1,387 @@
+"""The main window: layer editor in the centre, palette and readouts in docks, menus, status bar.
+
+Hooks for other parts of the GUI (gui.panels.install(window) is called at the end of construction):
+  window.document        gui.document.Document (model + undo stack; `edit`, `set_occupancy`)
+  window.layer_view      gui.layer_view.LayerView
+  window.readouts        gui.readouts.ReadoutPanel (`live`, `engine`, `oxygen`, `energy_eV`)
+  window.runner          gui.workers.TaskRunner (run core generators off the GUI thread)
+  window.menus           dict: "file", "edit", "view", "presets", "tools", "window", "help" -> QMenu
+  window.toolbar         the main QToolBar
+  window.add_dock(widget, title, area=Right, name=None) -> QDockWidget (listed in the Window menu)
+  window.add_menu_action(menu_name, action_or_text, slot=None, shortcut=None) -> QAction
+  window.apply_occupancy(occ, label)   one undoable step (Monte Carlo results etc.)
+  window.sigSiteSelected(int)          a site was clicked (after its edit) or picked in the menu
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QProgressBar,
+                               QToolButton)
+
+from . import dialogs, settings
+from .colors import default_scheme, scheme_names
+from .document import Document
+from .editing import EditController
+from .fileio import FileController, is_openable
+from .layer_view import LayerView
+from .palette import ElementPalette
+from .readouts import ReadoutPanel, site_info
+from .recovery import RecoveryManager
+from .workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    sigSiteSelected = Signal(int)
+
+    def __init__(self, model, parent=None, autosave_every: int | None = None, install_panels: bool = True):
+        super().__init__(parent)
+        self.setObjectName("LayerStudioMain")
+        self.setAcceptDrops(True)
+        self.runner = TaskRunner(self)
+        self.document = Document(model, self)
+        scheme = settings.value("view/scheme", default_scheme())
+        self.layer_view = LayerView(self, scheme=scheme)
+        self.setCentralWidget(self.layer_view)
+        self.palette = ElementPalette(scheme=scheme)
+        self.readouts = ReadoutPanel(self.document, self.runner)
+        self.menus: dict[str, QMenu] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.files = FileController(self)
+        self.editor = EditController(self)
+        kw = {} if autosave_every is None else {"every": autosave_every}
+        self.recovery = RecoveryManager(self.document, **kw)
+
+        self.add_dock(self.palette, "Palette", Qt.LeftDockWidgetArea, "palette")
+        self.add_dock(self.readouts, "Readouts", Qt.RightDockWidgetArea, "readouts")
+        self.readouts.setMinimumWidth(300)
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self.layer_view.set_model(model)
+        self._model_replaced()
+        if install_panels:
+            self._install_panels()
+        self.resize(1280, 860)
+        self.resizeDocks([self.docks["readouts"]], [360], Qt.Horizontal)
+        settings.restore_window(self)
+
+    # ------------------------------------------------------------------ hooks
+    def add_dock(self, widget, title: str, area=Qt.RightDockWidgetArea, name: str | None = None) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name or title}".replace(" ", "_"))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name or title] = dock
+        if "window" in self.menus:
+            self.menus["window"].addAction(dock.toggleViewAction())
+        return dock
+
+    def add_menu_action(self, menu_name: str, action, slot=None, shortcut=None) -> QAction:
+        menu = self.menus.get(menu_name)
+        if menu is None:
+            menu = self.menus[menu_name] = self.menuBar().addMenu(menu_name.capitalize())
+        if isinstance(action, str):
+            action = QAction(action, self)
+        if slot is not None:
+            action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        menu.addAction(action)
+        return action
+
+    def apply_occupancy(self, occupancy, label: str) -> bool:
+        return self.document.set_occupancy(occupancy, label)
+
+    # ------------------------------------------------------------------ construction
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.lab_site = QLabel("")
+        self.lab_formula = QLabel("")
+        self.lab_sg = QLabel("")
+        self.lab_charge = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setVisible(False)
+        self.btn_cancel = QToolButton()
+        self.btn_cancel.setText("Cancel")
+        self.btn_cancel.setVisible(False)
+        self.btn_cancel.clicked.connect(self.runner.cancel_all)
+        sb.addWidget(self.lab_site, 1)
+        for w in (self.lab_formula, self.lab_sg, self.lab_charge, self.progress, self.btn_cancel):
+            sb.addPermanentWidget(w)
+
+    def _act(self, menu: str, text: str, slot, shortcut=None, tip: str = "", checkable=False, checked=False):
+        a = QAction(text, self)
+        if shortcut:
+            a.setShortcuts([QKeySequence(s) for s in shortcut] if isinstance(shortcut, (list, tuple))
+                           else [QKeySequence(shortcut)])
+        a.setStatusTip(tip)
+        a.setCheckable(checkable)
+        if checkable:
+            a.setChecked(checked)
+            a.toggled.connect(slot)
+        else:
+            a.triggered.connect(slot)
+        self.menus[menu].addAction(a)
+        return a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        for key, title in (("file", "&File"), ("edit", "&Edit"), ("view", "&View"), ("presets", "&Presets"),
+                           ("tools", "&Tools"), ("window", "&Window"), ("help", "&Help")):
+            self.menus[key] = mb.addMenu(title)
+        f = self.files
+        self.act_new = self._act("file", "&New model…", self.new_model, "Ctrl+N")
+        self.act_open = self._act("file", "&Open…", f.open_dialog, "Ctrl+O")
+        self.recent_menu = self.menus["file"].addMenu("Open &recent")
+        self.act_save = self._act("file", "&Save", f.save, "Ctrl+S")
+        self.act_save_as = self._act("file", "Save &as…", f.save_as, "Ctrl+Shift+S")
+        self.menus["file"].addSeparator()
+        self.act_export = self._act("file", "&Export…", f.export_dialog, "Ctrl+E")
+        self.menus["file"].addSeparator()
+        self._act("file", "&Quit", self.close, "Ctrl+Q")
+        self.set_recent(settings.recent_files())
+
+        st = self.document.undo_stack
+        self.act_undo = st.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.act_redo = st.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.menus["edit"].addAction(self.act_undo)
+        self.menus["edit"].addAction(self.act_redo)
+        self.menus["edit"].addSeparator()
+        self._act("edit", "Change &supercell (tile)…", self.editor.change_supercell_dialog)
+        self._act("edit", "&Pin energy reference", self.readouts.pin_reference, "Ctrl+P")
+
+        v = self.layer_view
+        self.act_images = self._act("view", "Periodic &images", lambda on: v.set_toggles(images=on), checkable=True,
+                                    checked=True)
+        self.act_alkali = self._act("view", "&Neighbouring layer (alkali under TM)", lambda on: v.set_toggles(alkali=on),
+                                    "Ctrl+L", checkable=True)
+        self.act_oxygen = self._act("view", "&O positions", lambda on: v.set_toggles(oxygen=on), checkable=True)
+        self.menus["view"].addSeparator()
+        self.act_motif = self._act("view", "Honeycomb/ribbon &rings", lambda on: v.set_toggles(motif=on),
+                                   checkable=True, checked=True)
+        self.act_energy_overlay = self._act("view", "Colour by site &energy", self.editor.set_energy_overlay,
+                                            checkable=True)
+        self.act_energy_overlay.setEnabled(self.readouts.has_ewald)
+        self.act_lioli_overlay = self._act("view", "O coloured by &Li-O-Li count", self.editor.set_lioli_overlay,
+                                           checkable=True)
+        self.act_lioli_overlay.setEnabled(self.readouts.has_oxygen)
+        self.menus["view"].addSeparator()
+        schemes = self.menus["view"].addMenu("Colour &scheme")
+        group = QActionGroup(self)
+        current = settings.value("view/scheme", default_scheme())
+        for name in scheme_names():
+            a = QAction(name, self, checkable=True)
+            a.setChecked(name == current)
+            a.triggered.connect(lambda _=False, n=name: self.set_scheme(n))
+            group.addAction(a)
+            schemes.addAction(a)
+
+        self.editor.build_presets_menu(self.menus["presets"])
+        self._act("help", "&About Layer Studio", self._about)
+
+        tb = self.addToolBar("Main")
+        self.toolbar = tb
+        tb.setObjectName("main_toolbar")
+        for a in (self.act_new, self.act_open, self.act_save, self.act_undo, self.act_redo, self.act_export):
+            tb.addAction(a)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Layer: "))
+        self.layer_combo = QComboBox()
+        self.layer_combo.setMinimumWidth(130)
+        self.layer_combo.currentIndexChanged.connect(self._layer_chosen)
+        tb.addWidget(self.layer_combo)
+        tb.addSeparator()
+        for a, short in ((self.act_alkali, "Alkali layer"), (self.act_oxygen, "O"), (self.act_motif, "Rings")):
+            a.setIconText(short)
+            a.setToolTip(a.text().replace("&", ""))
+            tb.addAction(a)
+        for key, code in self.palette.shortcut_keys():
+            a = QAction(self)
+            a.setShortcut(QKeySequence(key))
+            a.triggered.connect(lambda _=False, c=code: self.palette.set_species(c))
+            self.addAction(a)
+        esc = QAction(self)
+        esc.setShortcut(QKeySequence(Qt.Key_Escape))
+        esc.triggered.connect(self.editor.cancel_swap)
+        self.addAction(esc)
+
+    def _connect(self) -> None:
+        d, v = self.document, self.layer_view
+        d.sigSitesChanged.connect(v.update_sites)
+        d.sigSitesChanged.connect(self.editor.sites_changed)
+        d.sigModelReplaced.connect(self._model_replaced)
+        d.sigPathChanged.connect(lambda _p: self._update_title())
+        d.undo_stack.cleanChanged.connect(lambda _c: self._update_title())
+        v.sigSiteClicked.connect(self.editor.site_clicked)
+        v.sigPaintFinished.connect(self.editor.paint_finished)
+        v.sigContextRequested.connect(self.editor.context_menu)
+        v.sigSiteHovered.connect(self._site_hovered)
+        self.palette.sigSpeciesChanged.connect(self._species_chosen)
+        self.readouts.sigSpaceGroup.connect(lambda t: self.lab_sg.setText(f"  {t}  "))
+        self.runner.sigBusy.connect(self._busy)
+        self.runner.sigProgress.connect(self._progress)
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(80)
+        self._status_timer.timeout.connect(self._update_status)
+        d.sigSitesChanged.connect(lambda _s: self._status_timer.start())
+        self._species_chosen(self.palette.species())
+
+    def _install_panels(self) -> None:
+        if importlib.util.find_spec("gui.panels") is None:
+            return
+        try:
+            from . import panels
+            if hasattr(panels, "install"):
+                panels.install(self)
+        except Exception as exc:  # the editor must keep working even if an analysis panel is broken
+            log.exception("analysis panels failed to load")
+            self.statusBar().showMessage(f"Analysis panels unavailable: {exc}", 10000)
+
+    # ------------------------------------------------------------------ state updates
+    def _model_replaced(self) -> None:
+        m = self.document.model
+        if self.layer_view.model is not m:
+            self.layer_view.set_model(m)
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for k in range(m.supercell.layers):
+            self.layer_combo.addItem(f"TM layer {k + 1}", ("tm", k))
+        for k in range(m.supercell.layers):
+            self.layer_combo.addItem(f"Alkali layer {k + 1}", ("alkali", k))
+        idx = self.layer_combo.findData((self.layer_view.layer_kind, self.layer_view.layer_index))
+        self.layer_combo.setCurrentIndex(max(idx, 0))
+        self.layer_combo.blockSignals(False)
+        self.palette.oxidation_labels(m.oxidation)
+        self.editor.model_replaced()
+        self._update_status()
+        self._update_title()
+
+    def _layer_chosen(self, index: int) -> None:
+        data = self.layer_combo.itemData(index)
+        if data:
+            self.layer_view.set_layer(*data)
+            self.editor.refresh_overlays()
+
+    def _species_chosen(self, code: int) -> None:
+        self.layer_view.paint_code = code
+
+    def _update_status(self) -> None:
+        m = self.document.model
+        self.lab_formula.setText(f"  {m.formula()}  ")
+        q = m.net_charge
+        if abs(q) > 1e-6:
+            self.lab_charge.setText(f"<span style='color:#C00000'>  charge {q:+.2f} e  </span>")
+        else:
+            self.lab_charge.setText("  neutral  ")
+
+    def _update_title(self) -> None:
+        d = self.document
+        name = Path(d.path).name if d.path else d.model.metadata.get("title", "untitled")
+        self.setWindowTitle(f"{name}[*] — Layer Studio")
+        self.setWindowModified(d.modified)
+
+    def _site_hovered(self, site: int) -> None:
+        if site < 0:
+            self.lab_site.setText("")
+            self.layer_view.setToolTip("")
+            return
+        energies = self.readouts.site_energies()
+        text = site_info(self.document.model, site, None if energies is None else float(energies[site]))
+        self.lab_site.setText(text)
+        self.layer_view.setToolTip(text.replace("; ", "\n"))
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.btn_cancel.setVisible(busy)
+        if not busy:
+            self.progress.setRange(0, 100)
+
+    def _progress(self, label: str, frac: float, text: str) -> None:
+        if frac < 0:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(int(100 * frac))
+        self.progress.setFormat(f"{label} %p%")
+        self.progress.setToolTip(f"{label} {text}")
+
+    def set_scheme(self, name: str) -> None:
+        settings.set_value("view/scheme", name)
+        self.layer_view.set_scheme(name)
+        self.palette.set_scheme(name)
+
+    def set_recent(self, files: list[str]) -> None:
+        self.recent_menu.clear()
+        for path in files:
+            a = self.recent_menu.addAction(path)
+            a.triggered.connect(lambda _=False, p=path: self.files.open_path(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    # ------------------------------------------------------------------ actions
+    def new_model(self) -> None:
+        if not self.maybe_save():
+            return
+        dlg = dialogs.NewModelDialog(self)
+        if not dlg.exec():
+            return
+        params = dlg.params()
+        self.runner.submit(dialogs.build_model, params, label="Build model",
+                           on_result=self._new_model_ready,
+                           on_error=lambda msg: dialogs.show_error(self, "New model", msg))
+
+    def _new_model_ready(self, model) -> None:
+        model.metadata.setdefault("title", f"{model.formula()} {model.metadata.get('ordering', '')}".strip())
+        self.document.set_model(model)
+        self.document.path = None
+        self._update_title()
+
+    def maybe_save(self) -> bool:
+        """True if it is fine to discard the current document (saved, or the user said so)."""
+        if not self.document.modified:
+            return True
+        name = Path(self.document.path).name if self.document.path else "the current model"
+        answer = dialogs.ask_save_changes(self, name)
+        if answer == "save":
+            return self.files.save()
+        return answer == "discard"
+
+    def _about(self) -> None:
+        import core
+        dialogs.show_info(self, "About Layer Studio",
+                          f"Layer Studio {core.__version__}\nCation orderings in layered-oxide cathodes.\n"
+                          "Energies are point-charge electrostatics: a ranking aid, not a prediction.")
+
+    # ------------------------------------------------------------------ Qt events
+    def dragEnterEvent(self, ev) -> None:
+        urls = ev.mimeData().urls() if ev.mimeData().hasUrls() else []
+        if any(u.isLocalFile() and is_openable(u.toLocalFile()) for u in urls):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:
+        for u in ev.mimeData().urls():
+            if u.isLocalFile() and is_openable(u.toLocalFile()):
+                ev.acceptProposedAction()
+                self.files.open_path(u.toLocalFile())
+                return
+
+    def closeEvent(self, ev) -> None:
+        if not self.maybe_save():
+            ev.ignore()
+            return
+        settings.save_window(self)
+        self.runner.cancel_all()
+        self.runner.wait(5000)
+        self.recovery.remove()
+        ev.accept()
+

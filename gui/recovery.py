@@ -1,0 +1,105 @@
+"""Crash recovery: autosave the document every few edits; offer the file on the next start.
+
+Each running window writes `recovery-<pid>.json` (a normal project file, `core.project`) in the
+settings directory plus a small `.info` sidecar (original path, title, time). A clean exit deletes both,
+so a file whose process is gone at start-up is what a crash left behind.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from core.errors import LayerStudioError
+
+from .settings import settings_dir
+
+log = logging.getLogger(__name__)
+AUTOSAVE_EVERY = 5   # edits (undo-stack index changes) between autosaves
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned_recoveries(directory: Path | None = None) -> list[Path]:
+    """Recovery files left by processes that no longer run (newest first)."""
+    d = Path(directory) if directory else settings_dir()
+    out = []
+    for p in d.glob("recovery-*.json"):
+        try:
+            pid = int(p.stem.split("-", 1)[1])
+        except (IndexError, ValueError):
+            continue
+        if not _alive(pid):
+            out.append(p)
+    return sorted(out, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def recovery_info(path: Path) -> dict:
+    try:
+        return json.loads(Path(str(path) + ".info").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def discard(path: Path) -> None:
+    for p in (Path(path), Path(str(path) + ".info")):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+class RecoveryManager:
+    """Follows a Document's undo stack and autosaves every `every` edits."""
+
+    def __init__(self, document, directory: Path | None = None, every: int = AUTOSAVE_EVERY):
+        self.doc = document
+        self.every = max(1, int(every))
+        self.dir = Path(directory) if directory else settings_dir()
+        self.path = self.dir / f"recovery-{os.getpid()}.json"
+        self._since = 0
+        self.saves = 0
+        document.undo_stack.indexChanged.connect(self._on_index)
+        document.undo_stack.cleanChanged.connect(self._on_clean)
+        document.sigModelReplaced.connect(self._on_replaced)
+
+    def _on_index(self, _index: int) -> None:
+        self._since += 1
+        if self._since >= self.every and self.doc.modified:
+            self.save_now()
+
+    def _on_clean(self, clean: bool) -> None:
+        if clean:
+            self.remove()
+
+    def _on_replaced(self) -> None:
+        self._since = 0
+
+    def save_now(self) -> bool:
+        from core.project import save_project
+        self._since = 0
+        try:
+            save_project(self.path, self.doc.model)
+            Path(str(self.path) + ".info").write_text(json.dumps({
+                "original_path": self.doc.path, "time": time.time(),
+                "title": self.doc.model.metadata.get("title", ""), "formula": self.doc.model.formula()}))
+            self.saves += 1
+            return True
+        except (LayerStudioError, OSError) as exc:  # autosave must never disturb editing
+            log.warning("autosave failed: %s", exc)
+            return False
+
+    def remove(self) -> None:
+        discard(self.path)
