@@ -92,8 +92,13 @@ class EwaldEngine:
             if supercell is None:
                 raise ValueError("give a supercell or a layout")
             layout = supercell_layout(supercell)
-        self.supercell = supercell
+        # weak: the get_engine cache maps supercell -> engine and must not keep the supercell alive
+        self._supercell_ref = weakref.ref(supercell) if supercell is not None else None
         self.layout = layout
+        if layout.n_basis > 3000:
+            raise ResourceLimitError(
+                f"a {layout.n_basis}-site cell without translational structure needs {layout.n_basis}^2 "
+                f"lattice sums; map it onto a Layer Studio supercell instead")
         est = estimate_memory_mb(layout)
         if est > memory_budget_mb:
             raise ResourceLimitError(
@@ -116,6 +121,11 @@ class EwaldEngine:
         self._W_hat = np.fft.rfftn(np.swapaxes(self.W, 0, 1), axes=(2, 3, 4))
         self._grid_of_site = self.site_flat
         self._tiled = None
+
+    @property
+    def supercell(self):
+        """The Supercell this engine was built for (None for a Structure, or once it is gone)."""
+        return self._supercell_ref() if self._supercell_ref is not None else None
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod

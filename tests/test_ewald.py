@@ -94,7 +94,8 @@ def test_rocksalt_reference_values(name, a, zq, per_fu):
     from pymatgen.core import Lattice, Structure
 
     cat, an = ("Na", "Cl") if name == "NaCl" else ("Mg", "O")
-    s = Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [cat, an], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    fcc = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+    s = Structure(Lattice.cubic(a), [cat] * 4 + [an] * 4, np.vstack([fcc, fcc + [0.5, 0, 0]]) % 1.0)
     s.add_oxidation_state_by_element({cat: zq, an: -zq})
     assert structure_energy(s) / 4 == pytest.approx(per_fu, abs=1e-5)
 
@@ -251,3 +252,20 @@ def test_summary_keys_and_cache():
     assert s["net_charge"] == pytest.approx(m.net_charge)
     assert get_engine(m.supercell) is get_engine(m.supercell)
     assert SPECIES[0] == "Va"
+
+
+def test_engine_cache_does_not_keep_supercells_alive():
+    import gc
+    import weakref
+
+    from core import ewald
+
+    sc = Supercell(make_host("O3", "Li"), "2", 3)
+    eng = get_engine(sc)
+    assert eng.supercell is sc
+    ref = weakref.ref(sc)
+    n = len(ewald._CACHE)
+    del sc
+    gc.collect()
+    assert ref() is None
+    assert len(ewald._CACHE) == n - 1
