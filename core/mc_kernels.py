@@ -6,7 +6,8 @@ fixed sites and the background folded into M) are kept up to date, so a swap att
     dq = q_j - q_i (the change at i; -dq at j)
     dE = dq (phi_i - phi_j) + dq^2 (M_ii + M_jj - 2 M_ij) / 2      (eV)
 
-and an accepted swap updates phi in O(n_active). M_ij is read from the block-circulant table
+and an accepted swap updates phi in O(n_active). The kernels release the GIL (nogil) so a GUI thread
+stays responsive while a worker anneals. M_ij is read from the block-circulant table
 W[bl_i, bl_j, (g_j - g_i) mod n] (see `core.ewald`). The random numbers come from a xorshift64*
 generator whose state is passed in, so a run is reproducible and independent of other threads.
 """
@@ -41,7 +42,7 @@ def _m(W, bl, g, n0, n1, n2, i, j):
     return W[bl[i], bl[j], (g[j, 0] - g[i, 0]) % n0, (g[j, 1] - g[i, 1]) % n1, (g[j, 2] - g[i, 2]) % n2]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def anneal_chunk(q, sp, group_id, bl, g, W, mii, phi, temps, attempts_per_temp, state,
                  energy, best_energy, best_sp, tol):
     """Metropolis swaps at each temperature of `temps` (kT, eV), `attempts_per_temp` attempts each.
@@ -92,7 +93,7 @@ def anneal_chunk(q, sp, group_id, bl, g, W, mii, phi, temps, attempts_per_temp, 
     return energy, best_energy, accepted, attempted
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def anneal_chunk_dense(q, sp, group_id, M, phi, temps, attempts_per_temp, state,
                  energy, best_energy, best_sp, tol):
     """As `anneal_chunk` with the dense active-site matrix M (n, n) (eV/e^2) instead of the W table.
