@@ -152,7 +152,7 @@ def interaction_table(layout: Layout, eta: float | None = None) -> tuple[np.ndar
     X = _box(np.linalg.norm(Pinv, axis=0), rmax, spread + 1.0)
     T = X @ P
     gx = layout.group_of(X)
-    chunk = max(1, int(4e6 // max(len(X), 1)))
+    chunk = max(1, int(1e6 // max(len(X), 1)))  # bounds the (chunk, nx, 3) temporaries to ~50 MB
     sq = math.sqrt(eta)
     for p in range(nb):
         d0 = b - b[p]  # (nb, 3): q - p
@@ -263,4 +263,4 @@ def table_nbytes(n_basis: int, orders) -> int:
 def setup_peak_nbytes(n_basis: int, orders, volume_prim: float) -> int:
     """Rough peak transient bytes while building W (real-space box and reciprocal phases)."""
     nt = int(np.prod(orders))
-    return 4 * 10**6 * 8 * 3 + n_basis * nt * 64 + table_nbytes(n_basis, orders)
+    return 10**6 * 8 * 3 * 2 + n_basis * nt * 64 + table_nbytes(n_basis, orders)
