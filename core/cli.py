@@ -108,7 +108,7 @@ def cmd_import(args) -> int:
     model, report = import_structure(args.input, supercell=args.supercell, seed=args.seed)
     model.metadata.setdefault("imported_from", str(args.input))
     save_project(out, model)
-    for line in _report_lines(report):
+    for line in _report_lines(report, verbose=args.verbose):
         print(line)
     print(f"{model.formula()} {model.supercell.describe()}: wrote {out}")
     return 0
@@ -176,12 +176,19 @@ def _params(items) -> dict:
     return out
 
 
-def _report_lines(report) -> list[str]:
+#: Import-report keys shown without --verbose (the importer's report has many more).
+IMPORT_SUMMARY = ("source", "stacking", "supercell", "supercell_choice", "partial_occupancy", "rounding",
+                  "max_displacement", "warnings")
+
+
+def _report_lines(report, verbose: bool = False) -> list[str]:
     if not report:
         return []
-    if isinstance(report, dict):
-        return [f"  {k}: {_jsonable(v) if not isinstance(v, (str, int, float)) else v}" for k, v in report.items()]
-    return [str(report)]
+    if not isinstance(report, dict):
+        return [str(report)]
+    keys = list(report) if verbose else [k for k in IMPORT_SUMMARY if k in report]
+    return [f"  {k}: {json.dumps(report[k], default=_jsonable)}" for k in keys
+            if verbose or report[k] not in ([], None, "")]
 
 
 def _jsonable(obj):
@@ -259,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("import", cmd_import, "map a CIF/POSCAR of a layered oxide onto a project")
     sp.add_argument("input", metavar="FILE", help="CIF or POSCAR")
     sp.add_argument("-o", "--output", required=True, metavar="PROJECT.json")
+    sp.add_argument("-v", "--verbose", action="store_true", help="print the whole import report")
     read_options(sp)
 
     # charge ------------------------------------------------------------------------------------

@@ -255,8 +255,18 @@ def test_round_trip_project_poscar_import(tmp_path, capsys, importer):
     assert _same_occupancy(load_project(proj), load_project(tmp_path / "back.json"))
 
 
+def test_round_trip_single_slab_cell(tmp_path, capsys, importer):
+    # the smallest honeycomb cell: sqrt3 x sqrt3, one slab, tilted c (the primitive C2/m cell)
+    proj = tmp_path / "h1.json"
+    assert run(capsys, *HONEYCOMB, "--supercell", "sqrt3", "-o", proj)[0] == 0
+    assert run(capsys, "export", proj, "-o", tmp_path / "h1.cif")[0] == 0
+    code, out, err = run(capsys, "import", tmp_path / "h1.cif", "-o", tmp_path / "back.json")
+    assert code == 0, err
+    assert _same_occupancy(load_project(proj), load_project(tmp_path / "back.json"))
+
+
 def test_info_reads_cif(tmp_path, capsys, importer):
-    assert run(capsys, *HONEYCOMB, "--supercell", "sqrt3", "-o", tmp_path / "h.cif")[0] == 0
+    assert run(capsys, *HONEYCOMB, "--supercell", "3", "--layers", "3", "-o", tmp_path / "h.cif")[0] == 0
     code, out, err = run(capsys, "info", tmp_path / "h.cif", "--json")
     assert code == 0, err
     d = json.loads(out)
@@ -269,3 +279,26 @@ def test_import_garbage_is_one_line(tmp_path, capsys, importer):
     code, out, err = run(capsys, "import", bad, "-o", tmp_path / "x.json")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_import_partial_occupancy_in_requested_supercell(tmp_path, capsys, importer):
+    from pymatgen.core import Lattice, Structure
+
+    s = Structure.from_spacegroup("R-3m", Lattice.hexagonal(2.89, 14.29),
+                                  [{"Li": 1.0}, {"Ni": 0.5, "Mn": 0.5}, "O"],
+                                  [[0, 0, 0], [0, 0, 0.5], [0, 0, 0.2412]])
+    s.to(filename=str(tmp_path / "lnmo.cif"))
+    outs = []
+    for seed in (3, 3, 4):
+        out = tmp_path / f"lnmo_{len(outs)}.json"
+        code, stdout, err = run(capsys, "import", tmp_path / "lnmo.cif", "-o", out, "--supercell", "4", "--seed", seed)
+        assert code == 0, err
+        assert "partial_occupancy: true" in stdout
+        outs.append(load_project(out))
+    m = outs[0]
+    assert np.array_equal(m.supercell.matrix, [[4, 0], [0, 4]])
+    tm = m.supercell.tm_sites
+    # Li(Ni0.5Mn0.5)O2: exactly half of the TM sites Ni, half Mn
+    assert (m.occupancy[tm] == code_of("Ni")).sum() == (m.occupancy[tm] == code_of("Mn")).sum() == len(tm) // 2
+    assert np.array_equal(outs[1].occupancy, m.occupancy)  # same seed, same arrangement
+    assert not np.array_equal(outs[2].occupancy, m.occupancy)
