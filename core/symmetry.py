@@ -112,6 +112,26 @@ def _spglib_space_group(cell, symprec: float) -> SpaceGroupInfo:
     return SpaceGroupInfo(str(dataset.international), int(dataset.number), symprec)
 
 
+def symmetry_operations(lattice, frac, types, symprec: float = DEFAULT_SYMPREC):
+    """(rotations (k, 3, 3) int, translations (k, 3)) of a cell in fractional coordinates (spglib).
+
+    Added for core.enumeration (site permutations of a parent cell); SymmetryError if spglib fails."""
+    import warnings
+
+    import spglib
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ops = spglib.get_symmetry((np.asarray(lattice), np.asarray(frac), np.asarray(types)),
+                                      symprec=symprec)
+    except Exception as exc:
+        raise SymmetryError(f"spglib could not find symmetry operations at symprec {symprec:g}: {exc}") from None
+    if ops is None:
+        raise SymmetryError(f"spglib could not find symmetry operations at symprec {symprec:g} A")
+    return np.asarray(ops["rotations"]), np.asarray(ops["translations"])
+
+
 def clear_cache() -> None:
     _cache.clear()
 

@@ -114,3 +114,31 @@ def test_table_lookup_kernel_agrees_with_dense(monkeypatch):
     assert get_engine(m.supercell).energy(t.charges()) == pytest.approx(table.final_energy, abs=1e-6)
     # mixed: cations may cross between TM and alkali layers, the total composition is kept
     assert t.counts() == m.counts()
+
+
+def test_enumeration_small_cells():
+    from core.enumeration import count_configurations, enumerate_orderings
+    from core.errors import ResourceLimitError
+
+    m = Model.build("O3", "Li", "3x3", tm_spec="Li:1/3,Mn:2/3")
+    assert count_configurations(m) == 84  # C(9, 3)
+    classes = enumerate_orderings(m)
+    assert sum(c["multiplicity"] for c in classes) == 84
+    energies = [c["energy_eV"] for c in classes]
+    assert energies == sorted(energies)
+    # the ground state is the honeycomb, on any of its three sqrt3 cosets
+    assert classes[0]["energy_eV"] == pytest.approx(_honeycomb_energy(m), abs=1e-6)
+    assert classes[0]["multiplicity"] == 3
+    t = m.copy()
+    t.set_occupancy(classes[1]["occupancy"])
+    assert get_engine(t.supercell).energy(t.charges()) == pytest.approx(classes[1]["energy_eV"], abs=1e-6)
+    # reference section 5: point charges prefer stripes over zigzag at 1:1 Ni2+/Mn4+
+    n = Model.build("O3", "Li", "4x4", tm_spec="Ni:1/2,Mn:1/2")
+    best = enumerate_orderings(n)[0]
+    n.set_occupancy(best["occupancy"])
+    assert recognise(n)["label"] == "stripe"
+    z = n.copy()
+    z.set_occupancy(preset_occupancy(z, "zigzag"))
+    assert get_engine(z.supercell).energy(z.charges()) > best["energy_eV"] + 0.1
+    with pytest.raises(ResourceLimitError, match="arrangements"):
+        enumerate_orderings(Model.build("O3", "Li", "6x6", tm_spec="Li:1/3,Mn:2/3"))
