@@ -158,6 +158,30 @@ def cmd_anneal(args) -> int:
     return 0
 
 
+def cmd_paths(args) -> int:
+    from .migration import LABEL, find_paths, group_paths
+
+    model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
+    paths = find_paths(model, kinds=args.kind, open_only=not args.all)
+    if args.json:
+        print(json.dumps({"label": LABEL, "formula": model.formula(), "paths": [p.to_dict() for p in paths],
+                          "groups": [{k: v for k, v in g.items() if k != "members"} for g in group_paths(paths)]},
+                         default=_jsonable))
+        return 0
+    n_open = sum(p.open for p in paths)
+    print(f"{model.formula()} {model.supercell.describe()}: {n_open} open path(s) "
+          f"({LABEL}: formal point charges + Born-Mayer, rigid lattice; eV relative to the start)")
+    print(f"{'kind':<16} {'ion':<3} {'from':>6} {'to':>6} {'via':>5} {'end eV':>9} {'max eV':>9}  state")
+    for p in paths[:args.limit]:
+        via = "" if p.intermediate is None else str(p.intermediate)
+        e = (f"{p.end_eV:9.3f} {p.max_eV:9.3f}" if p.coulomb is not None else f"{'-':>9} {'-':>9}")
+        print(f"{p.kind:<16} {p.species:<3} {p.from_site:>6} {p.to_site:>6} {via:>5} {e}  "
+              f"{'open' if p.open else 'blocked: ' + p.reason}")
+    if len(paths) > args.limit:
+        print(f"... {len(paths) - args.limit} more (--limit N, or --json)")
+    return 0
+
+
 def _params(items) -> dict:
     """KEY=VALUE strings -> dict with int/float values where they parse, else strings."""
     out = {}
@@ -295,6 +319,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--t-end", dest="t_end", type=float, default=None, metavar="KT", help="final kT in eV")
     sp.add_argument("--supercell", default=None, metavar="SPEC", help="cell for an imported CIF/POSCAR")
     sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    # paths -------------------------------------------------------------------------------------
+    sp = command("paths", cmd_paths, "cation migration paths (open ones by default), ranked by the "
+                 "electrostatic estimate of their barrier")
+    sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
+    sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    sp.add_argument("--kind", action="append", default=None, metavar="KIND",
+                    help="only this path kind (repeatable): inplane_edge, inplane_tet, out_of_plane, "
+                         "into_tm_layer, alkali_tet, alkali_dumbbell, prism_hop")
+    sp.add_argument("--all", action="store_true", help="list blocked paths too, with the reason")
+    sp.add_argument("--limit", type=int, default=50, metavar="N", help="rows printed (text output)")
+    read_options(sp)
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p

@@ -54,3 +54,7 @@ class ResourceLimitError(LayerStudioError):
 
 class OxidationStateError(LayerStudioError, ValueError):
     """Oxidation states that cannot make the model neutral, or an invalid maximum oxidation state."""
+
+
+class MigrationError(LayerStudioError, ValueError):
+    """An unknown migration-path kind or an invalid path request."""
