@@ -214,3 +214,44 @@ def test_incompatible_presets_raise(name, tm):
 def test_incommensurate_cells_name_working_cells():
     with pytest.raises(OrderingError, match="5x5"):
         preset_occupancy(Model.build("O3", "Li", "4x5", tm_spec="Li:1/5,Mn:4/5"), "ribbon")
+
+
+@pytest.mark.parametrize("name,args", [
+    ("honeycomb", ["--tm", "Li:1/3,Mn:2/3", "--supercell", "sqrt3", "--layers", "3", "--param", "stacking=P3_112"]),
+    ("ribbon", ["--tm", "Li:1/5,Mn:4/5", "--supercell", "ribbon"]),
+    ("capped_honeycomb", ["--tm", "Li:1/3,Mn:2/3", "--alkali", "Li:5/6,Mn:1/6", "--supercell", "6"]),
+    ("flower", ["--tm", "Ni:1/2,Mn:1/2", "--supercell", "2sqrt3"]),
+    ("zigzag", ["--tm", "Ni:1/2,Mn:1/2", "--supercell", "4"]),
+    ("stripe", ["--tm", "Ni:1/2,Mn:1/2", "--supercell", "4"]),
+    ("li_excess_composite", ["--tm", "Li:0.2,Ni:0.2,Mn:0.6", "--supercell", "10", "--param", "domain_size=6"]),
+    ("random", ["--tm", "Li:1/3,Mn:2/3", "--supercell", "6"]),
+])
+def test_cli_build_every_preset(tmp_path, capsys, name, args):
+    import json
+
+    from core.cli import main
+    out = tmp_path / "m.json"
+    assert main(["build", *args, "--ordering", name, "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    expected = {"ribbon": "ribbon", "flower": "flower", "zigzag": "zigzag", "stripe": "stripe",
+                "honeycomb": "honeycomb", "capped_honeycomb": "honeycomb"}.get(name)
+    if expected:
+        assert info["ordering"]["label"] == expected
+    if name == "honeycomb":
+        assert info["space_group"]["number"] == 151
+    assert main(["build", *args, "--ordering", "no_such", "-o", str(out)]) == 1
+
+
+def test_cli_anneal(tmp_path, capsys):
+    import json
+
+    from core.cli import main
+    src, out = tmp_path / "r.json", tmp_path / "a.json"
+    assert main(["build", "--tm", "Li:1/3,Mn:2/3", "--supercell", "6", "-o", str(src)]) == 0
+    assert main(["anneal", str(src), "-o", str(out), "--sweeps", "3000", "--seed", "1", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert d["best_energy_eV"] < d["start_energy_eV"]
+    assert d["ordering"]["label"] == "honeycomb" and d["ordering"]["isolated_minority_fraction"] == 1.0
+    assert main(["anneal", str(src), "-o", str(out), "--sublattice", "oxygen"]) == 2
