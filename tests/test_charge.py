@@ -5,14 +5,13 @@ import time
 import numpy as np
 import pytest
 
-from core import Model
+from core import Model, ewald
 from core.capacity import capacity
 from core.charge import ChargeModel, charge_table
 from core.errors import LayerStudioError
 from core.oxygen import OxygenEnvironments
 from core.species import CODE, SPECIES
 
-ewald = pytest.importorskip("core.ewald")
 
 
 def honeycomb_li2mno3(cell="3", layers=1):
