@@ -40,37 +40,19 @@ class _Dots(pg.ScatterPlotItem):
 
 
 class _EditViewBox(pg.ViewBox):
-    """Left click/drag paint, right click opens the site menu, Shift/middle drag pans, wheel zooms."""
+    """Right click opens the site menu; Shift/middle drag pans and the wheel zooms (pyqtgraph)."""
 
     def __init__(self, owner: "LayerView"):
         super().__init__(lockAspect=True, enableMenu=False)
         self._owner = owner
 
     def mouseClickEvent(self, ev):
-        pos = self.mapSceneToView(ev.scenePos())
-        if ev.button() == Qt.LeftButton:
-            ev.accept()
-            self._owner._left_click(pos, ev.modifiers())
-        elif ev.button() == Qt.RightButton:
+        if ev.button() == Qt.RightButton:
             ev.accept()
             sp = ev.screenPos()
-            self._owner._right_click(pos, QPoint(int(sp.x()), int(sp.y())))
+            self._owner._right_click(self.mapSceneToView(ev.scenePos()), QPoint(int(sp.x()), int(sp.y())))
         else:
             super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev, axis=None):
-        if ev.button() == Qt.LeftButton and not (ev.modifiers() & Qt.ShiftModifier) and self._owner.paint_enabled:
-            ev.accept()
-            if ev.isStart():
-                self._owner._drag_begin(self.mapSceneToView(ev.buttonDownScenePos(Qt.LeftButton)))
-            self._owner._drag_to(self.mapSceneToView(ev.scenePos()))
-            if ev.isFinish():
-                self._owner._drag_end()
-        elif ev.button() == Qt.LeftButton:
-            # Shift+drag pans like pyqtgraph's default left drag
-            super().mouseDragEvent(ev, axis)
-        else:
-            super().mouseDragEvent(ev, axis)
 
 
 class LayerView(pg.PlotWidget):
@@ -107,6 +89,8 @@ class LayerView(pg.PlotWidget):
         self._drag_last = None
         self._hover = -1
         self._spot_px = 10.0
+        self._press_pos = None
+        self._dragging = False
 
         self.outline_item = pg.PlotCurveItem(pen=pg.mkPen(extra_color("outline"), width=1.5, style=Qt.DashLine))
         self.oxygen_item = _Dots(pxMode=True, symbol="o")
@@ -449,6 +433,51 @@ class LayerView(pg.PlotWidget):
             self.sigPaintFinished.emit(sites)
             # if the owner did not commit (e.g. nothing changed), drop the preview colours
             self.update_sites(np.array(sites))
+
+    # ------------------------------------------------------------------ left button: click and paint
+    # Handled at the view (widget) level, before pyqtgraph's scene dispatch: the scene would look for
+    # items under the cursor and send hover events (10-20 ms on a 24x24 layer), which we do not need
+    # since the site under the cursor is a nearest-point lookup.
+    def _paint_gesture(self, ev) -> bool:
+        return (ev.button() == Qt.LeftButton and self.paint_enabled and self.model is not None
+                and not (ev.modifiers() & Qt.ShiftModifier))
+
+    def _data_pos(self, vp_pos) -> QPointF:
+        return self._vb.mapSceneToView(self.mapToScene(vp_pos.toPoint()))
+
+    def mousePressEvent(self, ev):
+        if self._paint_gesture(ev):
+            self._press_pos = ev.position()
+            self._dragging = False
+            ev.accept()
+            return
+        self._press_pos = None
+        super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev):
+        press = self.__dict__.get("_press_pos")
+        if press is not None and ev.buttons() & Qt.LeftButton:
+            if not self._dragging and (ev.position() - press).manhattanLength() > 4:
+                self._dragging = True
+                self._drag_begin(self._data_pos(press))
+            if self._dragging:
+                self._drag_to(self._data_pos(ev.position()))
+            ev.accept()
+            return
+        super().mouseMoveEvent(ev)
+
+    def mouseReleaseEvent(self, ev):
+        press = self.__dict__.get("_press_pos")
+        if press is not None and ev.button() == Qt.LeftButton:
+            self._press_pos = None
+            if self._dragging:
+                self._drag_to(self._data_pos(ev.position()))
+                self._drag_end()
+            else:
+                self._left_click(self._data_pos(ev.position()), ev.modifiers())
+            ev.accept()
+            return
+        super().mouseReleaseEvent(ev)
 
     # ------------------------------------------------------------------ hover
     def _mouse_moved(self, scene_pos) -> None:

@@ -380,8 +380,7 @@ class MainWindow(QMainWindow):
             ev.ignore()
             return
         settings.save_window(self)
-        self.runner.cancel_all()
-        self.runner.wait(5000)
+        self.runner.shutdown(5000)
         self.recovery.remove()
         ev.accept()
 

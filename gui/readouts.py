@@ -295,6 +295,7 @@ class ReadoutPanel(QWidget):
         self.energy_eV = float(self.live.energy)
         self._history = [self.energy_eV / self.model.formula_units()]
         self._show_energy(None)
+        self._update_fast()
         self.sigEnergyReady.emit()
 
     # ------------------------------------------------------------------ edits
@@ -330,7 +331,7 @@ class ReadoutPanel(QWidget):
             self.lab_delta.setText(f"{(self.energy_eV - before) / fu * 1e3:+.2f} meV/MO2")
         if self.pinned_eV is not None:
             self.lab_pinned.setText(f"{(self.energy_eV - self.pinned_eV) / fu * 1e3:+.2f} meV/MO2")
-        self.history_curve.setData(np.arange(len(self._history)), np.array(self._history))
+        self._history_dirty = True
 
     def pin_reference(self) -> None:
         if self.energy_eV is None:
@@ -357,6 +358,10 @@ class ReadoutPanel(QWidget):
 
     # ------------------------------------------------------------------ composition-level readouts
     def _update_fast(self) -> None:
+        if self.__dict__.get("_history_dirty") and self.has_ewald:
+            # the plot redraw is the slowest part of a click: batch it with the other cheap readouts
+            self._history_dirty = False
+            self.history_curve.setData(np.arange(len(self._history)), np.array(self._history))
         m = self.model
         self.lab_formula.setText(m.formula() or "(empty)")
         self.lab_layer_formula.setText(m.layer_formula())

@@ -77,7 +77,11 @@ class RecoveryManager:
 
     def _on_index(self, _index: int) -> None:
         self._since += 1
-        if self._since >= self.every and self.doc.modified:
+        try:
+            modified = self.doc.modified
+        except RuntimeError:  # the stack is being destroyed with its window
+            return
+        if self._since >= self.every and modified:
             self.save_now()
 
     def _on_clean(self, clean: bool) -> None:

@@ -139,27 +139,49 @@ class TaskRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.tasks: list[Task] = []
+        self.closed = False
 
     def submit(self, fn: Callable, *args, label: str = "", on_result=None, on_error=None,
                on_progress=None, on_finished=None, **kwargs) -> Task:
         task = Task(fn, *args, label=label, **kwargs)
         sig = task.signals
         if on_result:
-            sig.sigResult.connect(on_result)
+            sig.sigResult.connect(self._guard(on_result))
         if on_error:
-            sig.sigError.connect(on_error)
+            sig.sigError.connect(self._guard(on_error))
         if on_progress:
-            sig.sigProgress.connect(on_progress)
-        sig.sigProgress.connect(lambda item, t=task: self._forward_progress(t, item))
-        sig.sigFinished.connect(lambda t=task: self._finished(t))
+            sig.sigProgress.connect(self._guard(on_progress))
+        sig.sigProgress.connect(self._guard(lambda item, t=task: self._forward_progress(t, item)))
+        sig.sigFinished.connect(self._guard(lambda t=task: self._finished(t)))
         if on_finished:
-            sig.sigFinished.connect(on_finished)
+            sig.sigFinished.connect(self._guard(on_finished))
         self.tasks.append(task)
         if len(self.tasks) == 1:
             self.sigBusy.emit(True)
         self.sigProgress.emit(task.label, -1.0, "")
         self.pool.start(task)
         return task
+
+    def _guard(self, fn):
+        """Deliver a result only while the owner lives: results of tasks that end after the window
+        closed (queued signals) are dropped instead of touching deleted widgets."""
+        def call(*args):
+            if self.closed:
+                return
+            try:
+                fn(*args)
+            except RuntimeError as exc:
+                msg = str(exc)
+                if "already deleted" in msg or "has been deleted" in msg:
+                    return
+                raise
+        return call
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel everything, wait for the threads, and drop any results still queued."""
+        self.closed = True
+        self.cancel_all()
+        self.pool.waitForDone(timeout_ms)
 
     def _forward_progress(self, task: Task, item) -> None:
         frac, text = -1.0, ""
