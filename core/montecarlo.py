@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from .errors import LayerStudioError
-from .species import VACANCY
 
 SUBLATTICES = ("tm", "alkali", "all", "mixed")
 
@@ -283,4 +282,4 @@ def run_anneal(model, **kw) -> AnnealResult:
 
 
 __all__ = ["anneal", "run_anneal", "AnnealProgress", "AnnealResult", "AnnealError", "active_sites",
-           "make_temperatures", "default_schedule", "SUBLATTICES", "VACANCY"]
+           "make_temperatures", "default_schedule", "coupling_scale", "SUBLATTICES"]

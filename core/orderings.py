@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import OrderingError
-from .species import CODE, SPECIES, VACANCY
+from .species import SPECIES
 
 #: Preset name -> one-line description (for menus, `--ordering` help and the report).
 PRESETS: dict[str, str] = {
@@ -230,14 +230,15 @@ def preset_occupancy(model, name: str, *, seed: int = 0, **params) -> np.ndarray
         fn = {"ribbon": pat.ribbon, "capped_honeycomb": pat.capped_honeycomb, "flower": pat.flower,
               "zigzag": pat.zigzag, "stripe": pat.stripe, "li_excess_composite": pat.li_excess_composite,
               "random": pat.random_occupancy}[key]
-    try:
-        occ = fn(model, seed=seed, **params)
-    except TypeError as exc:
-        if "unexpected keyword" in str(exc):
-            raise OrderingError(f"{key}: {exc}".replace(f"{fn.__name__}() ", "")) from None
-        raise
+    import inspect
+    accepted = [p for p in inspect.signature(fn).parameters if p not in ("model", "seed")]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise OrderingError(f"{key} has no parameter {', '.join(unknown)}; its parameters: "
+                            f"{', '.join(accepted) or 'none'} (and seed)")
+    occ = fn(model, seed=seed, **params)
     return np.asarray(occ, dtype=np.int8)
 
 
 __all__ = ["PRESETS", "preset_occupancy", "honeycomb", "honeycomb_offsets", "honeycomb_minority_mask",
-           "O_STACKINGS", "P2_STACKINGS", "VACANCY", "CODE"]
+           "O_STACKINGS", "P2_STACKINGS"]

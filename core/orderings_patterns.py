@@ -10,10 +10,10 @@ import numpy as np
 
 from .errors import OrderingError
 from .hosts import ROLE_TM
-from .orderings import (SQRT3, _fmt, check_commensurate, honeycomb, honeycomb_minority_mask,
+from .orderings import (_fmt, check_commensurate, honeycomb, honeycomb_minority_mask,
                         honeycomb_offsets, in_lattice, layer_ij, split_minority, tm_counts,
                         uniform_shift)
-from .species import ALKALI, CODE, SPECIES, VACANCY, charge_by_code
+from .species import ALKALI, SPECIES, VACANCY, charge_by_code
 
 RIBBON = np.array([[5, 0], [2, 1]], dtype=np.int64)
 ZIGZAG = np.array([[2, 0], [1, 2]], dtype=np.int64)     # periods of (2i + j) mod 4
@@ -280,4 +280,4 @@ def random_occupancy(model, *, seed: int = 0) -> np.ndarray:
 
 
 __all__ = ["ribbon", "zigzag", "stripe", "capped_honeycomb", "flower", "li_excess_composite",
-           "random_occupancy", "trans_cap_sites", "CODE"]
+           "random_occupancy", "trans_cap_sites"]
