@@ -86,9 +86,7 @@ class Supercell:
 
     def __init__(self, host: Host, matrix=((1, 0), (0, 1)), layers: int | None = None):
         self.host = host
-        self.matrix = parse_supercell_spec(matrix) if not isinstance(matrix, np.ndarray) else matrix.astype(np.int64)
-        if self.matrix.shape != (2, 2):
-            raise SupercellError("the in-plane supercell matrix must be 2x2")
+        self.matrix = parse_supercell_spec(matrix)
         if layers is None:
             layers = host.slabs_per_prim if host.stacking in ("P2", "O2") else 1
         layers = int(layers)
