@@ -43,16 +43,16 @@ def _m(W, bl, g, n0, n1, n2, i, j):
 
 
 @njit(cache=True, nogil=True)
-def anneal_chunk(q, sp, group_id, bl, g, W, mii, phi, temps, attempts_per_temp, state,
+def anneal_chunk(q, sp, glo, ghi, bl, g, W, mii, phi, temps, attempts_per_temp, state,
                  energy, best_energy, best_sp, tol):
     """Metropolis swaps at each temperature of `temps` (kT, eV), `attempts_per_temp` attempts each.
 
-    q (n,) charges, sp (n,) int8 species codes, group_id (n,) int64 swap group (sites swap only within
-    a group), bl (n,) basis index, g (n, 3) translation-group coordinates, W the Ewald table, mii (n,)
+    q (n,) charges, sp (n,) int8 species codes, glo / ghi (n,) int64: the active sites are ordered by
+    swap group and site i swaps only with sites glo[i] <= j < ghi[i] (its group), bl (n,) basis index, g (n, 3) translation-group coordinates, W the Ewald table, mii (n,)
     diagonal M_ii, phi (n,) potentials: all of the active sites, updated in place. best_sp (n,) receives
     the lowest-energy species arrangement met when it improves on best_energy by more than tol.
-    An attempt picks two sites of one group holding different species (pairs of equal species are
-    redrawn and not counted). Returns (energy, best_energy, accepted, attempted).
+    An attempt picks a site, then a partner in its group holding a different species (partners of
+    equal species are redrawn, up to 64 times, and not counted). Returns (energy, best_energy, accepted, attempted).
     """
     n = q.shape[0]
     n0, n1, n2 = W.shape[2], W.shape[3], W.shape[4]
@@ -62,12 +62,14 @@ def anneal_chunk(q, sp, group_id, bl, g, W, mii, phi, temps, attempts_per_temp, 
         beta = 1.0 / temps[t]
         for _a in range(attempts_per_temp):
             i = _randint(state, n)
-            j = _randint(state, n)
+            lo = glo[i]
+            span = ghi[i] - lo
+            j = lo + _randint(state, span)
             tries = 0
-            while (sp[i] == sp[j] or group_id[i] != group_id[j]) and tries < 64:
-                j = _randint(state, n)
+            while sp[i] == sp[j] and tries < 64:
+                j = lo + _randint(state, span)
                 tries += 1
-            if sp[i] == sp[j] or group_id[i] != group_id[j]:
+            if sp[i] == sp[j]:
                 continue
             attempted += 1
             dq = q[j] - q[i]
@@ -94,18 +96,18 @@ def anneal_chunk(q, sp, group_id, bl, g, W, mii, phi, temps, attempts_per_temp, 
 
 
 @njit(cache=True, nogil=True)
-def anneal_chunk_dense(q, sp, group_id, M, phi, temps, attempts_per_temp, state,
+def anneal_chunk_dense(q, sp, glo, ghi, M, phi, temps, attempts_per_temp, state,
                  energy, best_energy, best_sp, tol):
     """As `anneal_chunk` with the dense active-site matrix M (n, n) (eV/e^2) instead of the W table.
 
     Metropolis swaps at each temperature of `temps` (kT, eV), `attempts_per_temp` attempts each.
 
-    q (n,) charges, sp (n,) int8 species codes, group_id (n,) int64 swap group (sites swap only within
-    a group), bl (n,) basis index, g (n, 3) translation-group coordinates, W the Ewald table, mii (n,)
+    q (n,) charges, sp (n,) int8 species codes, glo / ghi (n,) int64: the active sites are ordered by
+    swap group and site i swaps only with sites glo[i] <= j < ghi[i] (its group), bl (n,) basis index, g (n, 3) translation-group coordinates, W the Ewald table, mii (n,)
     diagonal M_ii, phi (n,) potentials: all of the active sites, updated in place. best_sp (n,) receives
     the lowest-energy species arrangement met when it improves on best_energy by more than tol.
-    An attempt picks two sites of one group holding different species (pairs of equal species are
-    redrawn and not counted). Returns (energy, best_energy, accepted, attempted).
+    An attempt picks a site, then a partner in its group holding a different species (partners of
+    equal species are redrawn, up to 64 times, and not counted). Returns (energy, best_energy, accepted, attempted).
     """
     n = q.shape[0]
     accepted = 0
@@ -114,12 +116,14 @@ def anneal_chunk_dense(q, sp, group_id, M, phi, temps, attempts_per_temp, state,
         beta = 1.0 / temps[t]
         for _a in range(attempts_per_temp):
             i = _randint(state, n)
-            j = _randint(state, n)
+            lo = glo[i]
+            span = ghi[i] - lo
+            j = lo + _randint(state, span)
             tries = 0
-            while (sp[i] == sp[j] or group_id[i] != group_id[j]) and tries < 64:
-                j = _randint(state, n)
+            while sp[i] == sp[j] and tries < 64:
+                j = lo + _randint(state, span)
                 tries += 1
-            if sp[i] == sp[j] or group_id[i] != group_id[j]:
+            if sp[i] == sp[j]:
                 continue
             attempted += 1
             dq = q[j] - q[i]

@@ -167,9 +167,15 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
         raise AnnealError("sweeps must be at least 1")
     sites, group = active_sites(model, sublattice)
     occ0 = model.occupancy.copy()
-    sp = occ0[sites].astype(np.int8)
-    if not any(len(np.unique(sp[group == g])) > 1 for g in np.unique(group)):
+    # groups holding a single species cannot change: leave them out; order the rest by group
+    live = [g for g in np.unique(group) if len(np.unique(occ0[sites[group == g]])) > 1]
+    if not live:
         raise AnnealError(f"nothing to anneal: every {sublattice} site holds the same species")
+    order = np.concatenate([np.flatnonzero(group == g) for g in live])
+    sites, group = sites[order], group[order]
+    bounds = np.searchsorted(group, group, side="left"), np.searchsorted(group, group, side="right")
+    glo, ghi = (np.ascontiguousarray(b, dtype=np.int64) for b in bounds)
+    sp = occ0[sites].astype(np.int8)
     engine = engine or get_engine(model.supercell)
     q_full = charges_of(model)
     phi_full = engine.potential(q_full)
@@ -185,13 +191,13 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
         M = np.ascontiguousarray(engine.submatrix(sites, sites))
 
         def kernel(q, sp, phi, temps, state, energy, best, best_sp):
-            return mc_kernels.anneal_chunk_dense(q, sp, group, M, phi, temps, n, state, energy, best,
+            return mc_kernels.anneal_chunk_dense(q, sp, glo, ghi, M, phi, temps, n, state, energy, best,
                                                  best_sp, tol)
     else:
         W = np.ascontiguousarray(engine.W)
 
         def kernel(q, sp, phi, temps, state, energy, best, best_sp):
-            return mc_kernels.anneal_chunk(q, sp, group, bl, g, W, mii, phi, temps, n, state, energy,
+            return mc_kernels.anneal_chunk(q, sp, glo, ghi, bl, g, W, mii, phi, temps, n, state, energy,
                                            best, best_sp, tol)
     rng = np.random.default_rng(seed)
     tol = 1e-9
