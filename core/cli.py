@@ -162,7 +162,7 @@ def cmd_paths(args) -> int:
     from .migration import LABEL, find_paths, group_paths
 
     model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
-    paths = find_paths(model, kinds=args.kind, open_only=not args.all)
+    paths = find_paths(model, kinds=args.kind, open_only=not args.all, epsilon=args.epsilon)
     if args.json:
         print(json.dumps({"label": LABEL, "formula": model.formula(), "paths": [p.to_dict() for p in paths],
                           "groups": [{k: v for k, v in g.items() if k != "members"} for g in group_paths(paths)]},
@@ -330,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "into_tm_layer, alkali_tet, alkali_dumbbell, prism_hop")
     sp.add_argument("--all", action="store_true", help="list blocked paths too, with the reason")
     sp.add_argument("--limit", type=int, default=50, metavar="N", help="rows printed (text output)")
+    sp.add_argument("--epsilon", type=float, default=1.0, metavar="EPS",
+                    help="relative permittivity screening the Coulomb term (default 1: bare charges)")
     read_options(sp)
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each

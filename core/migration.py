@@ -144,13 +144,15 @@ def _reason(model, tab, r, dest_occ, blocked_by) -> tuple[str, tuple[int, ...]]:
 
 
 def find_paths(model, kinds=None, open_only: bool = True, engine=None, *, energies: bool = True,
-               n_images: int = N_IMAGES, species=None) -> list["Path"]:
+               n_images: int = N_IMAGES, species=None, epsilon: float = 1.0) -> list["Path"]:
     """Migration paths of every cation of `model`, ranked cheapest first (open paths by barrier).
 
     kinds: subset of `KINDS` (default all). open_only: only paths whose destination and required
     neighbours are empty. engine: optional core.ewald engine with ``point_potential`` (default: the
     module's own point Ewald, identical to pymatgen's energies). energies: attach the Coulomb and
     Born-Mayer profiles of the open paths. species: restrict to moving species (symbols).
+    epsilon: relative permittivity dividing the Coulomb term (default 1: bare formal charges, equal
+    to pymatgen Ewald differences; ~3-10 mimics electronic screening, a cruder estimate still).
     Each path gets a `group` id (see `group_paths`).
     """
     tab, rows, is_open, dest_occ, blocked_by = classify(model, kinds, n_images)
@@ -173,12 +175,14 @@ def find_paths(model, kinds=None, open_only: bool = True, engine=None, *, energi
                           inter if inter >= 0 else None, images[n], bool(is_open[n]), reason, blockers,
                           row=r))
     if energies:
-        attach_energies(model, [p for p in paths if p.open], engine=engine, n_images=n_images)
+        attach_energies(model, [p for p in paths if p.open], engine=engine, n_images=n_images,
+                        epsilon=epsilon)
     _assign_groups(model, paths)
     return rank_paths(paths)
 
 
-def attach_energies(model, paths: list["Path"], engine=None, n_images: int = N_IMAGES) -> None:
+def attach_energies(model, paths: list["Path"], engine=None, n_images: int = N_IMAGES,
+                    epsilon: float = 1.0) -> None:
     """Fill `coulomb` and `repulsion` (n_img,) eV of each path in place (electrostatic estimate).
 
     Paths from `find_paths` use the supercell's path kernel (all images at once, from FFTs over the
@@ -200,6 +204,9 @@ def attach_energies(model, paths: list["Path"], engine=None, n_images: int = N_I
         coul = q[src][:, None] * (phi - phi[:, :1])
     else:
         coul = coulomb_profiles(sc, q, src, images, engine=engine)
+    if not epsilon > 0:
+        raise MigrationError(f"relative permittivity must be positive, not {epsilon}")
+    coul = coul / float(epsilon)
     rep, _ = repulsion_profiles(model.supercell, model.occupancy, [p.species for p in paths], q[src], images)
     for p, c, b in zip(paths, coul, rep):
         p.coulomb, p.repulsion = c, b
