@@ -116,13 +116,19 @@ def _heights(frac: np.ndarray, hkl: np.ndarray, d: float) -> np.ndarray:
 def _candidate_hkls(lattice: np.ndarray, frac_o: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Miller indices of planes spanned by 60-degree pairs of nearest O-O vectors, and those vectors."""
     cart = frac_o @ lattice
-    n_c = min(len(cart), 24)
+    n_c = min(len(cart), 16)
     # images within the nearest-neighbour range; 2 shells cover skewed reduced cells
-    rng = np.arange(-2, 3)
+    rng = np.arange(-2, 3) if len(cart) <= 200 else np.arange(-1, 2)
     shifts = np.array(np.meshgrid(rng, rng, rng, indexing="ij")).reshape(3, -1).T @ lattice
     vecs_all = []
     for i in range(n_c):
-        v = (cart[None, :, :] + shifts[:, None, :] - cart[i]).reshape(-1, 3)
+        if len(cart) > 200:  # large cell: only atoms near the minimum image can be neighbours
+            w = frac_o - frac_o[i]
+            near = np.linalg.norm((w - np.round(w)) @ lattice, axis=1) < 8.0
+            pts = cart[near]
+        else:
+            pts = cart
+        v = (pts[None, :, :] + shifts[:, None, :] - cart[i]).reshape(-1, 3)
         dist = np.linalg.norm(v, axis=1)
         v, dist = v[dist > 0.5], dist[dist > 0.5]
         if not len(dist):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections import defaultdict
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -92,14 +93,36 @@ def _parse_cif(text: str, name: str):
     symmetric = False
     for block in parser._cif.data.values():  # the first block that has atoms decides
         if "_atom_site_fract_x" in block.data or "_atom_site_Cartn_x" in block.data:
-            try:
-                symmetric = len(parser.get_symops(block)) > 1
-            except Exception:
-                symmetric = False
+            symmetric = _cif_is_symmetrized(block.data)
             break
     if len(structures) > 1:
         notes.append(f"{len(structures)} data blocks: the first was imported")
     return structures[0], symmetric, notes
+
+
+_SYMOP_KEYS = ("_symmetry_equiv_pos_as_xyz", "_symmetry_equiv_pos_as_xyz_", "_space_group_symop_operation_xyz",
+               "_space_group_symop_operation_xyz_", "_space_group_symop.operation_xyz")
+_SYMBOL_KEYS = ("_symmetry_space_group_name_H-M", "_space_group_name_H-M_alt", "_symmetry_space_group_name_h-m",
+                "_space_group_name_h-m_alt")
+_NUMBER_KEYS = ("_symmetry_Int_Tables_number", "_space_group_IT_number", "_symmetry_int_tables_number",
+                "_space_group_it_number")
+
+
+def _cif_is_symmetrized(data: dict) -> bool:
+    """True if a CIF block lists more than the identity operation or names a space group other than
+    P1 (pymatgen then generates the operations from the symbol)."""
+    for key in _SYMOP_KEYS:
+        if key in data:
+            ops = data[key]
+            return isinstance(ops, list) and len(ops) > 1
+    for key in _SYMBOL_KEYS:
+        if key in data:
+            sym = str(data[key]).replace(" ", "").replace("'", "").replace('"', "").upper()
+            return sym not in ("P1", "")
+    for key in _NUMBER_KEYS:
+        if key in data:
+            return str(data[key]).strip() not in ("1", "")
+    return False
 
 
 def _parse_poscar(text: str, name: str):
@@ -120,7 +143,7 @@ def read_structure(source):
     from pymatgen.core import Structure
 
     if isinstance(source, Structure):
-        return source.copy(), "Structure", False, [], "Structure"
+        return source, "Structure", False, [], "Structure"
     if not isinstance(source, (str, Path)):
         raise StructureImportError(f"cannot import a {type(source).__name__}: give a path or a pymatgen Structure")
     path = Path(source)
@@ -150,6 +173,7 @@ def _finish(parsed, fmt, name):
 
 
 # ------------------------------------------------------------------------------------------------ species
+@lru_cache(maxsize=4096)
 def _snap(x: float) -> float:
     """Occupancies written with a few decimals (0.33333, 0.6667) back to the simple fraction they
     stand for (denominator <= 24), so that exact counts stay exact; other values are kept."""
