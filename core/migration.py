@@ -187,8 +187,11 @@ def attach_energies(model, paths: list["Path"], engine=None, n_images: int = N_I
 
     Paths from `find_paths` use the supercell's path kernel (all images at once, from FFTs over the
     translation group); other paths, or an explicit `engine` with ``point_potential``, are evaluated
-    point by point.
+    point by point. Paths whose destination is occupied are skipped (their end point sits on a
+    charge: no finite energy); paths closed only by a face-sharing neighbour are evaluated.
     """
+    occ = model.occupancy
+    paths = [p for p in paths if occ[p.to_site] == VACANCY or p.to_site == p.from_site]
     if not paths:
         return
     sc = model.supercell

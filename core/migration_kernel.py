@@ -19,6 +19,7 @@ Units: Angstrom, e, V (eV per e).
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 
 import numpy as np
@@ -133,18 +134,20 @@ class PathKernel:
 
 
 _KERNELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()  # GUI workers may ask for the same kernel at once: build it once
 
 
 def path_kernel(supercell, table) -> PathKernel | None:
     """Cached kernel of (supercell, candidate table); None when it would be too large."""
-    per = _KERNELS.setdefault(supercell, {})
-    key = id(table)
-    if key not in per:
-        try:
-            per[key] = (table, PathKernel(supercell, table))
-        except MemoryError:
-            per[key] = (table, None)
-    return per[key][1]
+    with _LOCK:
+        per = _KERNELS.setdefault(supercell, {})
+        key = id(table)
+        if key not in per:
+            try:
+                per[key] = (table, PathKernel(supercell, table))
+            except MemoryError:
+                per[key] = (table, None)
+        return per[key][1]
 
 
 __all__ = ["PathKernel", "path_kernel", "MAX_KERNEL_ENTRIES"]

@@ -22,6 +22,7 @@ Kinds (the geometry; the moving species is a separate field):
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 
@@ -128,7 +129,7 @@ def _flatten(src, idx, vec):
     return src[r], idx[r, c], vec[r, c], r, c
 
 
-def _others(idx, vec, exclude_vecs, keep_mask=None):
+def _others(idx, vec, exclude_vecs):
     """For each row, the entries of (idx, vec) whose vector differs from every vector in
     exclude_vecs (rows, k, 3): returns idx with excluded entries set to -1."""
     out = idx.copy()
@@ -146,7 +147,6 @@ def _build(sc, n_img: int) -> CandidateTable:
     prisms = sc.sites_with_role(*PRISM_ROLES)
     has_tet_tm = bool((sc.inter_role == ROLE_TET_TM).any())
     has_tet_alk = bool((sc.inter_role == ROLE_TET_ALKALI).any())
-    z3 = np.zeros((0, 3))
 
     def part(kind, src, dst, inter, block, disp):
         parts.append(dict(kind=kind, src=np.asarray(src, np.int64), dst=np.asarray(dst, np.int64),
@@ -235,25 +235,27 @@ def _build(sc, n_img: int) -> CandidateTable:
         row = np.searchsorted(ud, d)
         blk = _others(nidx[row], nvec[row], -v[:, None, :])
         part("prism_hop", s, d, -np.ones(len(s)), blk, straight(v, n_img))
-    del z3
     return _pack(parts, n_img)
 
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_LOCK = threading.RLock()
 
 
 def candidate_table(supercell, n_images: int = N_IMAGES) -> CandidateTable:
     """The cached candidate table of a supercell for `n_images` images per path."""
-    per = _CACHE.setdefault(supercell, {})
-    if n_images not in per:
-        per[n_images] = _build(supercell, int(n_images))
-    return per[n_images]
+    with _LOCK:
+        per = _CACHE.setdefault(supercell, {})
+        if n_images not in per:
+            per[n_images] = _build(supercell, int(n_images))
+        return per[n_images]
 
 
 def environment_table(supercell) -> np.ndarray:
     """(N, k) cation sites near every cation site (within 1.2 a: edge- and face-sharing
     polyhedra), -1 padded; rows of O sites are -1. Used to key environment-equivalent paths."""
-    per = _CACHE.setdefault(supercell, {})
+    with _LOCK:
+        per = _CACHE.setdefault(supercell, {})
     if "env" not in per:
         cs = supercell.cation_sites
         idx, _ = supercell.neighbours(cs, CATION_ROLES, n=18, rmax=1.2 * supercell.host.a)

@@ -126,7 +126,9 @@ def _one_per_kind(paths):
     ("O3", "Li", "3", 1, "Li:1/3", "Co:2/3", {"inplane_edge", "inplane_tet", "out_of_plane",
                                                "into_tm_layer", "alkali_tet", "alkali_dumbbell"}),
     ("P2", "Na", "3", 2, "Na:1/3", "Ni:1/3,Mn:1/2", {"prism_hop", "inplane_edge"}),
-    ("O2", "Li", "2", 2, "Li:1/2", "Co:3/4", {"inplane_edge", "alkali_dumbbell"}),
+    ("O2", "Li", "2", 2, "Li:1/2", "Co:3/4", {"inplane_edge", "alkali_dumbbell", "alkali_tet",
+                                               "into_tm_layer"}),
+    ("P3", "Na", "3", 1, "Na:1/3", "Ni:1/3,Mn:5/9", {"prism_hop", "inplane_edge"}),
 ])
 def test_coulomb_profile_equals_pymatgen_energy_differences(stacking, alkali, cell, layers, alk_spec,
                                                             tm_spec, kinds):
