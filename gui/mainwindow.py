@@ -20,8 +20,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QProgressBar,
-                               QToolButton)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QProgressBar,
+                               QScrollArea, QTabBar, QToolButton)
 
 from . import dialogs, settings
 from .colors import default_scheme, scheme_names
@@ -58,8 +58,8 @@ class MainWindow(QMainWindow):
         kw = {} if autosave_every is None else {"every": autosave_every}
         self.recovery = RecoveryManager(self.document, **kw)
 
-        self.add_dock(self.palette, "Palette", Qt.LeftDockWidgetArea, "palette")
-        self.add_dock(self.readouts, "Readouts", Qt.RightDockWidgetArea, "readouts")
+        self.add_dock(self.palette, "Palette", Qt.LeftDockWidgetArea, "palette", scroll=False)
+        self.add_dock(self.readouts, "Readouts", Qt.RightDockWidgetArea, "readouts", scroll=False)
         self.readouts.setMinimumWidth(300)
         self._build_status_bar()
         self._build_menus()
@@ -69,14 +69,30 @@ class MainWindow(QMainWindow):
         if install_panels:
             self._install_panels()
         self.resize(1280, 860)
-        self.resizeDocks([self.docks["readouts"]], [360], Qt.Horizontal)
+        # the editor gets the room: readouts (and panels tabbed with them) ~380 px, palette ~180 px;
+        # tab bars of tabbed docks scroll instead of widening the dock to fit every title
+        for bar in self.findChildren(QTabBar):
+            bar.setUsesScrollButtons(True)
+            bar.setElideMode(Qt.ElideNone)
+            bar.setExpanding(False)
+        self.resizeDocks([self.docks["readouts"], self.docks["palette"]], [380, 180], Qt.Horizontal)
         settings.restore_window(self)
 
     # ------------------------------------------------------------------ hooks
-    def add_dock(self, widget, title: str, area=Qt.RightDockWidgetArea, name: str | None = None) -> QDockWidget:
+    def add_dock(self, widget, title: str, area=Qt.RightDockWidgetArea, name: str | None = None,
+                 scroll: bool = True) -> QDockWidget:
+        """Add `widget` as a dock (listed in the Window menu). With `scroll` it sits in a scroll area,
+        so a panel whose labels grow cannot squeeze the layer editor."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name or title}".replace(" ", "_"))
-        dock.setWidget(widget)
+        if scroll:
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.NoFrame)
+            area_widget.setWidget(widget)
+            dock.setWidget(area_widget)
+        else:
+            dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[name or title] = dock
         if "window" in self.menus:
