@@ -271,6 +271,71 @@ def _comp_text(comp: dict[int, float]) -> str:
     return ",".join(f"{SPECIES[c]}:{x:.4g}" for c, x in sorted(comp.items())) or "Va"
 
 
+def _merge_sites(fkeys: np.ndarray, comps: list[dict[int, float]], host, absD: int, name: str):
+    """Sum the compositions of file atoms that land on the same model site (split positions, mixed
+    sites listed as separate atoms). Returns (sorted unique keys, merged compositions)."""
+    uniq, inv_idx = np.unique(fkeys, return_inverse=True)
+    merged: list[dict[int, float]] = [dict() for _ in uniq]
+    for i, u in enumerate(inv_idx):
+        for c, x in comps[i].items():
+            merged[u][c] = merged[u].get(c, 0.0) + x
+    for u, comp in enumerate(merged):
+        tot = sum(comp.values())
+        if tot > 1.02:
+            role = host.basis[uniq[u] // absD ** 3].role
+            raise StructureImportError(f"{name}: overlapping atoms: total occupancy {tot:.3g} on one {role} site")
+        if tot > 1.0:  # refinement rounding: scale back to a full site
+            merged[u] = {c: x / tot for c, x in comp.items()}
+    return uniq, merged
+
+
+def _auto_multiple(merged, roles, per_file: float) -> tuple[int, str]:
+    """In-plane multiple n (n x n times the file cell) for realising partial occupancies when the user
+    gave no supercell: the smallest n <= 8 with whole numbers everywhere, else a cell of about
+    AUTO_SITES sites (at most 6 x 6). per_file: model cells per file cell."""
+    groups = defaultdict(int)
+    for role, comp in zip(roles, merged):
+        groups[(role, tuple(sorted(comp.items())))] += 1
+    n_sites_cell = len(merged) * per_file
+    for m in range(1, 9):
+        if n_sites_cell * m * m > 4 * AUTO_SITES:
+            break
+        if all(abs(x * cnt * per_file * m * m - round(x * cnt * per_file * m * m)) < 1e-6
+               for (_role, comp), cnt in groups.items() for _, x in comp):
+            return m, f"{m}x the file cell in-plane (smallest that realises every occupancy exactly)"
+    m = max(1, min(6, int(np.sqrt(AUTO_SITES / max(n_sites_cell, 1)))))
+    return m, f"{m}x the file cell in-plane (occupancies rounded: give a supercell to change this)"
+
+
+def _realise(sc: Supercell, merged, site_src: np.ndarray, rng: np.random.Generator):
+    """Occupancy (int8 (N,)) with exact counts per sublattice (sites of one role sharing one file
+    composition) by largest remainder, placed at random; and the per-sublattice report entries."""
+    occupancy = np.zeros(sc.n_sites, dtype=np.int8)
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    group_comp: dict[tuple, dict[int, float]] = {}
+    for s in range(sc.n_sites):
+        comp = merged[site_src[s]] if site_src[s] >= 0 else {}
+        key = (str(sc.role[s]), tuple(sorted((c, round(x, 6)) for c, x in comp.items())))
+        groups[key].append(s)
+        group_comp.setdefault(key, comp)
+    sublattices = []
+    for key, sites in sorted(groups.items(), key=lambda kv: kv[0]):
+        role, comp = key[0], group_comp[key]
+        N = len(sites)
+        requested = {c: x * N for c, x in comp.items()}
+        vac = N - sum(requested.values())
+        if vac > 1e-9:
+            requested[VACANCY] = vac
+        realised = largest_remainder(requested, N)
+        fill_random(occupancy, np.array(sites, dtype=np.int64), realised, rng)
+        sublattices.append({
+            "role": role, "sites": N, "file_occupancy": _comp_text(comp),
+            "requested": {SPECIES[c]: round(x, 4) for c, x in sorted(requested.items())},
+            "realised": {SPECIES[c]: n for c, n in sorted(realised.items())},
+            "exact": all(abs(requested[c] - realised[c]) < 1e-6 for c in requested)})
+    return occupancy, sublattices
+
+
 # ------------------------------------------------------------------------------------------------ import
 def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEFAULT_SYMPREC, *,
                      layers: int | None = None, primitive: bool | None = None):
@@ -352,73 +417,21 @@ def _import(source, user_matrix, seed, symprec, layers, primitive):
         return ((basis.astype(np.int64) * absD + w[:, 0]) * absD + w[:, 1]) * absD + w[:, 2]
 
     fkeys = keys(p, ijk)
-    uniq, inv_idx = np.unique(fkeys, return_inverse=True)
-    merged: list[dict[int, float]] = [dict() for _ in uniq]
-    for i, u in enumerate(inv_idx):
-        for c, x in comps[i].items():
-            merged[u][c] = merged[u].get(c, 0.0) + x
-    for u, comp in enumerate(merged):
-        tot = sum(comp.values())
-        if tot > 1.02:
-            raise StructureImportError(
-                f"{name}: overlapping atoms: total occupancy {tot:.3g} on one {host.basis[uniq[u] // absD ** 3].role} site")
-    site_role = np.array([host.basis[k // absD ** 3].role for k in uniq])
+    uniq, merged = _merge_sites(fkeys, comps, host, absD, name)
     partial = any(abs(x - 1.0) > 1e-6 for comp in merged for x in comp.values()) or any(
         sum(comp.values()) < 1 - 1e-6 for comp in merged)
-
     matrix, n_layers, choice = pl.matrix, pl.layers, "file cell"
     if user_matrix is not None:
         choice = "requested"
     elif partial:
-        per_file = (abs(round(np.linalg.det(matrix))) * (n_layers // host.slabs_per_prim)) / absD
-        groups = defaultdict(int)
-        for u, comp in enumerate(merged):
-            groups[(site_role[u], tuple(sorted(comp.items())))] += 1
-        exact = None
-        for m in range(1, 9):
-            if all(abs(x * cnt * per_file * m * m - round(x * cnt * per_file * m * m)) < 1e-6
-                   for (role, comp), cnt in groups.items() for _, x in comp):
-                exact = m
-                break
-        n_sites_cell = len(uniq) * per_file
-        if exact is not None and n_sites_cell * exact ** 2 <= 4 * AUTO_SITES:
-            m, choice = exact, f"{exact}x the file cell in-plane (smallest that realises every occupancy exactly)"
-        else:
-            m = max(1, min(6, int(np.sqrt(AUTO_SITES / max(n_sites_cell, 1)))))
-            choice = f"{m}x the file cell in-plane (occupancies rounded: give a supercell to change this)"
+        m, choice = _auto_multiple(merged, [host.basis[k // absD ** 3].role for k in uniq],
+                                   abs(round(np.linalg.det(matrix))) * (n_layers // host.slabs_per_prim) / absD)
         matrix = matrix * m
     sc = Supercell(host, matrix, n_layers)
     mkeys = keys(sc.basis, sc.ijk)
-    pos = np.searchsorted(uniq, mkeys)
-    pos_c = np.minimum(pos, len(uniq) - 1)
-    found = uniq[pos_c] == mkeys
-    site_src = np.where(found, pos_c, -1)
-
-    # realise occupancies per sublattice (same role and same file composition)
-    rng = np.random.default_rng(seed)
-    occupancy = np.zeros(sc.n_sites, dtype=np.int8)
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    group_comp: dict[tuple, dict[int, float]] = {}
-    for s in range(sc.n_sites):
-        comp = merged[site_src[s]] if site_src[s] >= 0 else {}
-        key = (str(sc.role[s]), tuple(sorted((c, round(x, 6)) for c, x in comp.items())))
-        groups[key].append(s)
-        group_comp.setdefault(key, comp)
-    sublattices = []
-    for key, sites in sorted(groups.items(), key=lambda kv: kv[0]):
-        role, comp = key[0], group_comp[key]
-        N = len(sites)
-        requested = {c: x * N for c, x in comp.items()}
-        vac = N - sum(requested.values())
-        if vac > 1e-9:
-            requested[VACANCY] = vac
-        realised = largest_remainder(requested, N)
-        fill_random(occupancy, np.array(sites, dtype=np.int64), realised, rng)
-        entry = {"role": role, "sites": N, "file_occupancy": _comp_text(comp),
-                 "requested": {SPECIES[c]: round(x, 4) for c, x in sorted(requested.items())},
-                 "realised": {SPECIES[c]: n for c, n in sorted(realised.items())},
-                 "exact": all(abs(requested[c] - realised[c]) < 1e-6 for c in requested)}
-        sublattices.append(entry)
+    pos = np.minimum(np.searchsorted(uniq, mkeys), len(uniq) - 1)
+    site_src = np.where(uniq[pos] == mkeys, pos, -1)
+    occupancy, sublattices = _realise(sc, merged, site_src, np.random.default_rng(seed))
     o_missing = int(np.sum(occupancy[sc.o_sites] != OXYGEN))
     if o_missing:
         notes.append(f"{o_missing} O site(s) are vacant in the file")
@@ -436,10 +449,24 @@ def _import(source, user_matrix, seed, symprec, layers, primitive):
         partial_occupancy=bool(partial), sublattices=sublattices,
         rounding=f"largest remainder per sublattice, random placement with seed {seed}" if partial else "none",
         oxidation=({k: v for k, v in oxidation.items()} if oxidation else "defaults"),
-        formula=model.formula(), warnings=notes, seed=int(seed))
+        formula=model.formula(), layer_formula=model.layer_formula(),
+        file_space_group=_space_group(structure, symprec), warnings=notes, seed=int(seed))
     if sc.n_translations == absD:
         report.site_map = _site_map_fast(mkeys, fkeys)
     return model, report
+
+
+def _space_group(structure, symprec: float):
+    """{'symbol', 'number', 'symprec'} of the (reduced) file structure, or None when spglib finds none
+    or the cell is large (spglib time grows with the number of sites)."""
+    if len(structure) > 2000:
+        return None
+    from .symmetry import space_group
+
+    try:
+        return space_group(structure, symprec).to_dict()
+    except LayerStudioError:
+        return None
 
 
 def _site_map_fast(mkeys: np.ndarray, fkeys: np.ndarray) -> np.ndarray:

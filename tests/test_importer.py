@@ -108,6 +108,8 @@ def test_li2mno3_c2m_maps_to_sqrt3_honeycomb():
     assert rep["oxidation"] == {"Li": 1.0, "Mn": 4.0, "O": -2.0}
     from core.symmetry import space_group
     assert space_group(model).number == 12
+    assert rep["file_space_group"]["number"] == 12
+    assert rep["layer_formula"] == "Li[Li1/3Mn2/3]O2"
 
 
 def test_li2mno3_in_a_chosen_supercell_and_an_incommensurate_one():
