@@ -206,7 +206,7 @@ def _evaluate(lattice, frac, o_w, tm_w, cat_w, hkl):
         return None
     even, odd = tm_gap[0::2].sum(), tm_gap[1::2].sum()
     score = abs(even - odd) / tot
-    n_o = o_w.sum()
+    n_o = np.count_nonzero(is_o)  # O sites, whatever their occupancy
     area = abs(np.linalg.det(lattice)) / d * n_p / n_o  # Angstrom^2 per O in a plane
     return dict(hkl=hkl, d=d, heights=h, centres=centres, o_plane=o_plane, cats=cats, below=below,
                 tm_parity=0 if even >= odd else 1, score=score, area=area)
@@ -267,10 +267,11 @@ def find_layer_axis(lattice: np.ndarray, frac: np.ndarray, o_w: np.ndarray, tm_w
     normal = hkl @ recip
     normal /= np.linalg.norm(normal)
     n_planes_o = n_p
-    det_f = o_w.sum() / n_planes_o  # O per O plane per cell = triangular cells per in-plane cell
+    det_f = np.count_nonzero(is_o) / n_planes_o  # O sites per plane = triangular cells per in-plane cell
     if abs(det_f - round(det_f)) > 0.05 or round(det_f) < 1:
         raise StructureImportError(
-            f"not a layered oxide: {o_w.sum():g} O atoms do not fill {n_planes_o} close-packed planes evenly")
+            f"not a layered oxide: {np.count_nonzero(is_o)} O sites do not fill {n_planes_o} close-packed "
+            "planes evenly")
     area = abs(np.linalg.det(lattice)) / d
     a = float(np.sqrt(area / (round(det_f) * _SQ3 / 2)))
     # in-plane nearest O-O direction

@@ -148,6 +148,20 @@ def test_p2_partial_na_realised_with_exact_largest_remainder_counts():
     assert len(seq) == 2 and seq[0][1] == seq[1][0] and seq[1][1] == seq[0][0]  # prismatic: XY YX
 
 
+def test_split_6h_na_positions_merge_onto_their_na_e_site():
+    model, rep = import_structure(FIX / "Na067_P2_split_6h.cif", supercell="6")
+    sc = model.supercell
+    assert rep["stacking"] == "P2"
+    # 6h (0.72, 1.44) vs 2d (2/3, 1/3): d = (0.0533, 0.1067) in (a1, a2), |d|^2 = a^2 (dx^2 + dy^2 - dx dy)
+    dx, dy = 0.72 - 2 / 3, 0.44 - 1 / 3
+    assert rep["max_displacement"] == pytest.approx(2.885 * np.sqrt(dx * dx + dy * dy - dx * dy), abs=2e-3)
+    # three 6h positions of 0.13333 give 0.4 per Na_e site: 28.8 of 72 -> 29
+    assert model.counts(sc.sites_with_role(ROLE_PRISM_E)) == {"Na": 29}
+    # 2 % O vacancies: 0.98 x 144 = 141.12 -> 141 O
+    assert model.counts(sc.o_sites) == {"O": 141}
+    assert any("O site" in w for w in rep["warnings"])
+
+
 # ------------------------------------------------------------------------------------------------ partial
 def test_li09ni01_on_3a_in_6x6_supercell_exact_counts_and_seeded_placement():
     m1, rep = import_structure(FIX / "LiNiO2_3a_mixing.cif", supercell="6", layers=3, seed=1)
