@@ -97,7 +97,8 @@ class LayerAxis:
     tm_plane_of: np.ndarray    # (n,) TM-slab index of each cation in a TM gap, -1 otherwise
     o_height: float
     a: float
-    e1: np.ndarray             # unit in-plane vector along an O-O nearest-neighbour direction
+    e1: np.ndarray             # unit in-plane vector along an O-O nearest-neighbour direction (a1)
+    b: np.ndarray              # (2, 3) fitted in-plane basis a1, a2 (Angstrom, 120 degrees)
     segregation: float
 
     @property
@@ -169,6 +170,18 @@ def _candidate_hkls(lattice: np.ndarray, frac_o: np.ndarray) -> tuple[list[np.nd
     return hkls, nn_vecs
 
 
+def _low_index_hkls(n: int = 2) -> list[np.ndarray]:
+    """Primitive Miller indices with |h|, |k|, |l| <= n, one of each +- pair."""
+    out = []
+    r = range(-n, n + 1)
+    for h in ((i, j, k) for i in r for j in r for k in r):
+        v = np.array(h, dtype=np.int64)
+        if not v.any() or gcd(gcd(h[0], h[1]), h[2]) != 1 or v[np.flatnonzero(v)[0]] < 0:
+            continue
+        out.append(v)
+    return out
+
+
 def _evaluate(lattice, frac, o_w, tm_w, cat_w, hkl):
     """Score one candidate plane family; None if the O atoms do not form flat, separated planes."""
     recip = np.linalg.inv(lattice).T  # rows b_i with a_i . b_j = delta_ij
@@ -178,9 +191,9 @@ def _evaluate(lattice, frac, o_w, tm_w, cat_w, hkl):
         return None
     h = _heights(frac, hkl, d)
     is_o = o_w > 0
-    label, centres, widths = cluster_periodic(h[is_o], d, 0.45)
+    label, centres, widths = cluster_periodic(h[is_o], d, 0.5)
     n_p = len(centres)
-    if n_p < 2 or n_p % 2 or widths.max() > 0.6:
+    if n_p < 2 or n_p % 2 or widths.max() > 1.2:
         return None
     # O planes sorted by height; gaps i between plane i and i+1 (cyclic)
     order = np.argsort(centres)
@@ -197,7 +210,7 @@ def _evaluate(lattice, frac, o_w, tm_w, cat_w, hkl):
     below = np.searchsorted(centres, hc, side="right") - 1  # -1 -> wraps to the last plane
     below = np.mod(below, n_p)
     dist_plane = np.min(np.abs((hc[:, None] - centres[None, :] + d / 2) % d - d / 2), axis=1)
-    if dist_plane.min() < 0.5:
+    if dist_plane.min() < 0.4:
         return None  # cations inside an O plane: not this layering
     tm_gap = np.zeros(n_p)
     np.add.at(tm_gap, below, tm_w[cats])
@@ -221,7 +234,11 @@ def find_layer_axis(lattice: np.ndarray, frac: np.ndarray, o_w: np.ndarray, tm_w
     lattice = np.asarray(lattice, float)
     is_o = o_w > 0
     hkls, nn_vecs = _candidate_hkls(lattice, frac[is_o])
-    if not hkls:
+    # low-index planes of the file cell too: noisy O-O vectors of a large relaxed cell can miss them
+    for h in _low_index_hkls():
+        if not any(np.array_equal(h, x) for x in hkls):
+            hkls.append(h)
+    if not nn_vecs:
         raise StructureImportError("not a layered oxide: the O atoms do not form close-packed planes")
     results = [r for r in (_evaluate(lattice, frac, o_w, tm_w, cat_w, h) for h in hkls) if r is not None]
     if not results:
@@ -279,11 +296,34 @@ def find_layer_axis(lattice: np.ndarray, frac: np.ndarray, o_w: np.ndarray, tm_w
     flat = nn[np.abs(nn @ normal) < 0.3]
     if not len(flat):
         raise StructureImportError("not a layered oxide: no O-O neighbours inside an O plane")
-    e1 = flat[0] - (flat[0] @ normal) * normal
-    e1 /= np.linalg.norm(e1)
+    e1, b = _inplane_basis(flat, normal, a, U[:2] @ lattice)
     return LayerAxis(hkl=hkl, d=d, normal=normal, inplane=U[:2].copy(), t0=U[2].copy(),
                      o_planes=centres_unwrapped, tm_planes=np.array(tm_planes), o_plane_of=o_plane,
-                     tm_plane_of=tm_plane_of, o_height=o_height, a=a, e1=e1, segregation=best["score"])
+                     tm_plane_of=tm_plane_of, o_height=o_height, a=a, e1=e1, b=b, segregation=best["score"])
+
+
+def _inplane_basis(flat: np.ndarray, normal: np.ndarray, a: float, V: np.ndarray):
+    """Unit a1 direction and the (2, 3) in-plane basis b1, b2 (120 degrees, Angstrom) fitted so that the
+    file's in-plane lattice vectors V (2, 3) are exact integer combinations of them.
+
+    A single O-O vector of a distorted structure can be a few degrees off the lattice direction, so
+    the direction is first averaged over all in-plane O-O neighbours (angles folded modulo 60 degrees),
+    then the lattice fit absorbs any remaining rotation and strain.
+    """
+    e1 = flat[0] - (flat[0] @ normal) * normal
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(normal, e1)
+    ang = np.degrees(np.arctan2(flat @ e2, flat @ e1))
+    off = np.mod(ang + 30.0, 60.0) - 30.0
+    e1 = _rot(e1, normal, float(np.mean(off)))
+    B = np.array([a * e1, a * _rot(e1, normal, 120.0)])
+    X = V @ np.linalg.pinv(B)
+    Xi = np.round(X)
+    if abs(np.linalg.det(Xi)) < 0.5 or np.abs(X - Xi).max() > 0.3:
+        raise StructureImportError("not a layered oxide: the in-plane cell is not a triangular-lattice supercell")
+    B = np.linalg.solve(Xi, V)
+    e1 = B[0] / np.linalg.norm(B[0])
+    return e1, B
 
 
 # ---------------------------------------------------------------------------------------- stacking letters
@@ -298,13 +338,18 @@ def letters_of(cart_inplane: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> tupl
     distance (Angstrom) to the nearest ideal position; b1, b2 the 120-degree in-plane basis."""
     B = np.array([b1, b2])
     xy = cart_inplane @ np.linalg.pinv(B)
-    u = np.round(3 * xy)
-    bad = np.mod(u[:, 0] + u[:, 1], 3) != 0  # not on an A/B/C position
-    letter = np.mod(u[:, 0] - u[:, 1], 3).astype(np.int64)
-    resid = (xy - u / 3.0) @ B
-    dist = np.linalg.norm(resid, axis=1)
-    dist[bad] = np.inf
-    return letter, dist
+    best = np.full(len(xy), np.inf)
+    letter = np.zeros(len(xy), dtype=np.int64)
+    for k, off in enumerate(((0.0, 0.0), (2 / 3, 1 / 3), (1 / 3, 2 / 3))):
+        f = xy - np.array(off)
+        # nearest lattice point in the 120-degree basis: the rounded point or one of its neighbours
+        base = np.floor(f)
+        for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
+            r = np.linalg.norm((f - base - np.array([dx, dy])) @ B, axis=1)
+            better = r < best
+            best[better] = r[better]
+            letter[better] = k
+    return letter, best
 
 
 def stacking_letters(lattice: np.ndarray, frac: np.ndarray, axis: LayerAxis) -> tuple[list[int], int]:
@@ -314,8 +359,7 @@ def stacking_letters(lattice: np.ndarray, frac: np.ndarray, axis: LayerAxis) -> 
     `axis.e1`. Raises StructureImportError if an O plane is not a single close-packed position.
     """
     n = axis.normal
-    b1 = axis.a * axis.e1
-    b2 = axis.a * _rot(axis.e1, n, 120.0)
+    b1, b2 = axis.b
     cart = frac @ lattice
     t0 = axis.t0 @ lattice
     # bring every O atom to the image at its plane's unwrapped height (t0 may shift in-plane)
@@ -324,14 +368,18 @@ def stacking_letters(lattice: np.ndarray, frac: np.ndarray, axis: LayerAxis) -> 
     target[is_o] = axis.o_planes[axis.o_plane_of[is_o]]
     m = np.where(is_o, np.round((target - cart @ n) / axis.d), 0.0)
     cart = cart + m[:, None] * t0[None, :]
-    ref = cart[np.flatnonzero(axis.o_plane_of == 0)[0]]
-    rel = cart - ref
+    plane0 = np.flatnonzero(axis.o_plane_of == 0)
+    rel = cart - cart[plane0[0]]
     rel -= np.outer(rel @ n, n)
+    # origin at the mean lattice position of plane 0, so one atom's displacement does not bias the rest
+    Bp = np.linalg.pinv(np.array([b1, b2]))
+    xy0 = rel[plane0] @ Bp
+    rel -= np.mean(xy0 - np.round(xy0), axis=0) @ np.array([b1, b2])
     letters, dist = letters_of(rel, b1, b2)
     out = []
     for k in range(len(axis.o_planes)):
         members = np.flatnonzero(axis.o_plane_of == k)
-        if np.any(dist[members] > 0.6):
+        if np.any(dist[members] > 0.7):
             raise StructureImportError(
                 f"not a layered oxide: O plane {k + 1} is not a close-packed layer (O atoms off the "
                 "triangular net)")
@@ -363,7 +411,9 @@ def classify_stacking(plane_letters: list[int], shift: int) -> tuple[str, str]:
     gaps = ["P" if slabs[i][1] == slabs[i + 1][0] else "O" for i in range(len(slabs) - 1)]
     if any(lo == hi for lo, hi in slabs):
         raise StructureImportError("not a layered oxide: a TM layer lies between two O planes at the same position")
-    period = next(p for p in range(1, 7) if all(slabs[i + p] == slabs[i] for i in range(len(slabs) - p)))
+    period = next((p for p in range(1, 7) if all(slabs[i + p] == slabs[i] for i in range(len(slabs) - p))), None)
+    if period is None:
+        raise StructureImportError("unsupported stacking: the O-plane sequence does not repeat within 6 layers")
     rel = slabs[:period]
     text = " ".join(LETTERS[(a - rel[0][0]) % 3] + LETTERS[(b - rel[0][0]) % 3] for a, b in rel)
     kinds = set(gaps)

@@ -25,7 +25,7 @@ import numpy as np
 from .errors import LayerStudioError, StructureImportError
 from .hosts import make_host
 from .import_layers import classify_stacking, find_layer_axis, stacking_letters
-from .import_mapping import MAX_DISPLACEMENT, SiteLocator, place
+from .import_mapping import MAX_DISPLACEMENT, SiteLocator, nice_matrix, place
 from .model import Model, fill_random
 from .species import ALKALI, CODE, OXYGEN, SPECIES, VACANCY
 from .supercell import Supercell, parse_supercell_spec
@@ -443,7 +443,7 @@ def _import(source, user_matrix, seed, symprec, layers, primitive):
         reduced_to_primitive=bool(reduce), stacking=stacking, o_plane_sequence=sequence,
         a=round(host.a, 5), c=round(host.c, 5), slab_spacing=round(host.slab, 5),
         o_height=round(host.o_height, 5), layer_planes_hkl=[int(x) for x in axis.hkl],
-        file_inplane_cell=pl.inplane.tolist(), supercell={"matrix": sc.matrix.tolist(), "layers": sc.layers},
+        file_inplane_cell=nice_matrix(pl.inplane)[0].tolist(), supercell={"matrix": sc.matrix.tolist(), "layers": sc.layers},
         supercell_choice=choice, n_file_sites=len(structure), max_displacement=round(float(dist.max()), 4),
         mean_displacement=round(float(dist.mean()), 4), strain=round(pl.strain, 5),
         partial_occupancy=bool(partial), sublattices=sublattices,

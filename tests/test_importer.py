@@ -241,6 +241,36 @@ def test_round_trip_through_pymatgen_structure_with_noise_and_reverse_setting():
     assert np.all(back.occupancy[back.supercell.inplane_shell(li_tm)] == MN)
 
 
+def test_strained_rotated_noisy_p2_supercell_keeps_its_occupancy():
+    from pymatgen.core import Lattice, Structure
+
+    model = Model.build("P2", "Na", supercell="6", alkali_spec="Na:2/3", tm_spec="Ni:1/3,Mn:2/3", seed=4)
+    sc = model.supercell
+    keep = np.flatnonzero(model.occupancy)
+    strain = np.array([[1.01, 0.004, 0], [0.004, 0.995, 0], [0, 0, 1.02]])  # ~1 % homogeneous strain
+    t = np.radians(35.0)
+    rot = np.array([[1, 0, 0], [0, np.cos(t), -np.sin(t)], [0, np.sin(t), np.cos(t)]])  # tilt the layers
+    lat = sc.lattice @ strain @ rot.T
+    rng = np.random.default_rng(1)
+    cart = sc.frac[keep] @ lat + rng.normal(0, 0.05, (len(keep), 3))
+    s = Structure(Lattice(lat), [SPECIES[c] for c in model.occupancy[keep]], cart, coords_are_cartesian=True)
+    back, rep = import_structure(s)
+    assert rep["stacking"] == "P2"
+    assert np.array_equal(back.occupancy, model.occupancy)
+    assert 0.0 < rep["strain"] < 0.03
+
+
+def test_conventional_li2mno3_cell_is_kept_when_not_reduced():
+    s = read_structure(FIX / "Li2MnO3_C2m.cif")[0]  # the 24-atom C-centred cell as a Structure
+    model, rep = import_structure(s)
+    sc = model.supercell
+    assert not rep["reduced_to_primitive"] and abs(round(np.linalg.det(sc.matrix))) == 6
+    li_tm = sc.tm_sites[model.occupancy[sc.tm_sites] == LI]
+    assert len(li_tm) == 2 and np.all(model.occupancy[sc.inplane_shell(li_tm)] == MN)
+    reduced, rep2 = import_structure(s, primitive=True)
+    assert same_lattice_2d(reduced.supercell.matrix, [[2, 1], [-1, 1]])
+
+
 def test_structure_from_spacegroup_source():
     from pymatgen.core import Lattice, Structure
 
