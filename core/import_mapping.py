@@ -12,6 +12,7 @@ Integer vectors ``ijk`` are translations in the host primitive basis (a1, a2, c_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -89,7 +90,9 @@ def nice_matrix(B: np.ndarray) -> tuple[np.ndarray, int]:
     return b, 2
 
 
+@lru_cache(maxsize=256)
 def _stack_v(host: Host, K: int) -> np.ndarray:
+    """In-plane integer part of the stacking vector `Supercell` uses for K primitive repeats."""
     return Supercell(host, np.eye(2, dtype=np.int64), K * host.slabs_per_prim).v
 
 
