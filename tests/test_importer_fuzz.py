@@ -3,7 +3,9 @@ StructureImportError (or, for a corruption that leaves a valid layered oxide, a 
 another exception type."""
 from __future__ import annotations
 
+import atexit
 import itertools
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -21,7 +23,8 @@ VALID = {name: (FIX / name).read_bytes() for name in
          ("LiCoO2_R-3m.cif", "Li2MnO3_C2m.cif", "Na067Ni033Mn067O2_P2.cif", "POSCAR_LiCoO2_hex")}
 _DIR = Path(tempfile.mkdtemp(prefix="layerstudio-import-fuzz-"))
 _COUNTER = itertools.count()
-FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+atexit.register(shutil.rmtree, _DIR, True)
+FUZZ = settings(max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
