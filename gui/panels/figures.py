@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -33,8 +33,12 @@ def render_widget(widget: QWidget, scale: int = SCALE) -> QImage:
     painter.setRenderHint(QPainter.Antialiasing)
     painter.setRenderHint(QPainter.TextAntialiasing)
     painter.scale(scale, scale)
-    widget.render(painter)
-    painter.end()
+    try:
+        # QWidget.render explicitly: QGraphicsView (pyqtgraph) overrides render() with a scene-only
+        # version; this one paints the whole widget and its children through the scaled painter
+        QWidget.render(widget, painter, QPoint(0, 0))
+    finally:
+        painter.end()
     return img
 
 
