@@ -149,13 +149,13 @@ def _gl_classes():
     class SphereSprites(gl.GLScatterPlotItem):
         """GLScatterPlotItem whose sprites are shaded as spheres; sizes are diameters in Angstrom."""
 
-        _programs: dict = {}
-
         def getShaderProgram(self):  # noqa: N802 - pyqtgraph's name
+            # programs belong to one GL context: cache per view (pyqtgraph caches per class, which
+            # breaks as soon as a second GLViewWidget with its own context appears)
+            cache = self.view().__dict__.setdefault("_ls_programs", {})
+            if "spheres" in cache:
+                return cache["spheres"]
             ctx = QOpenGLContext.currentContext()
-            key = id(ctx)
-            if key in SphereSprites._programs:
-                return SphereSprites._programs[key]
             fmt = ctx.format()
             if not ctx.isOpenGLES() and fmt.version() >= (3, 1):
                 srcs = {GL.GL_VERTEX_SHADER: vert, GL.GL_FRAGMENT_SHADER: frag_core}
@@ -170,10 +170,22 @@ def _gl_classes():
             GL.glBindAttribLocation(program, 1, "a_color")
             GL.glBindAttribLocation(program, 2, "a_size")
             GL.glLinkProgram(program)
-            SphereSprites._programs[key] = program
+            cache["spheres"] = program
             return program
 
-    _classes.update(gl=gl, SphereSprites=SphereSprites)
+    class Lines(gl.GLLinePlotItem):
+        """GLLinePlotItem whose shader program is cached per view (see SphereSprites)."""
+
+        def getShaderProgram(self):  # noqa: N802
+            cache = self.view().__dict__.setdefault("_ls_programs", {})
+            if "lines" not in cache:
+                # build through pyqtgraph's code path, then forget its class-wide cache
+                gl.GLLinePlotItem._shaderProgram = None
+                cache["lines"] = gl.GLLinePlotItem.getShaderProgram()
+                gl.GLLinePlotItem._shaderProgram = None
+            return cache["lines"]
+
+    _classes.update(gl=gl, SphereSprites=SphereSprites, Lines=Lines)
     return _classes
 
 
@@ -183,6 +195,7 @@ def _make_view_class():
     cls = _gl_classes()
     gl = cls["gl"]
     SphereSprites = cls["SphereSprites"]
+    Lines = cls["Lines"]
 
     class _View3D(gl.GLViewWidget):
         """The supercell in 3D.
@@ -204,11 +217,11 @@ def _make_view_class():
             self._press = None
             self._marker_pos = None
             self.atoms = SphereSprites(pxMode=False, glOptions="opaque")
-            self.box = gl.GLLinePlotItem(mode="lines", color=(0.2, 0.2, 0.2, 1.0), width=1.5,
+            self.box = Lines(mode="lines", color=(0.2, 0.2, 0.2, 1.0), width=1.5,
                                          antialias=True)
             self.highlight_item = SphereSprites(pxMode=False, glOptions="translucent")
             self.marker = SphereSprites(pxMode=False, glOptions="opaque")
-            self.path_item = gl.GLLinePlotItem(mode="line_strip", color=(0.05, 0.05, 0.05, 1.0), width=4,
+            self.path_item = Lines(mode="line_strip", color=(0.05, 0.05, 0.05, 1.0), width=4,
                                                antialias=True)
             self.path_item.setVisible(False)
             for item in (self.atoms, self.box, self.highlight_item, self.marker, self.path_item):

@@ -1,0 +1,126 @@
+"""3D view: OpenGL tests run under Xvfb (marked `gl`, skipped on the offscreen platform); the fallback
+message test runs everywhere."""
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from core.model import Model  # noqa: E402
+
+
+def small_model(layers=1):
+    return Model.build("O3", "Li", supercell="3", layers=layers, tm_spec="Li:1/3,Mn:2/3", seed=2)
+
+
+def test_fallback_message_without_opengl(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QLabel
+    from gui.panels import view3d
+
+    monkeypatch.setattr(view3d.QGuiApplication, "platformName", staticmethod(lambda: "offscreen"))
+    w = view3d.make_view3d()
+    qtbot.addWidget(w)
+    assert isinstance(w, QLabel)
+    assert "3D view unavailable" in w.text() and "offscreen" in w.text()
+
+
+def test_cell_edges_and_camera_angles():
+    from gui.panels.view3d import camera_angles, cell_edges
+    lat = np.diag([2.0, 3.0, 5.0])
+    e = cell_edges(lat).reshape(12, 2, 3)
+    lengths = np.sort(np.linalg.norm(e[:, 1] - e[:, 0], axis=1))
+    assert np.allclose(lengths, [2] * 4 + [3] * 4 + [5] * 4)
+    assert camera_angles([0, 0, 1])[0] == pytest.approx(90.0)
+    assert camera_angles([0, 1, 0]) == pytest.approx((0.0, 90.0))
+
+
+@pytest.fixture
+def view(qtbot):
+    from gui.panels.view3d import make_view3d
+    v = make_view3d()
+    if not hasattr(v, "set_model"):
+        pytest.skip(f"no OpenGL: {v.text()}")
+    qtbot.addWidget(v)
+    v.resize(500, 400)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+@pytest.mark.gl
+def test_atoms_drawn_and_rendered(qtbot, view):
+    m = small_model()
+    m.apply([(int(m.supercell.tm_sites[0]), 0)])  # one vacancy: not drawn
+    view.set_model(m)
+    assert len(view._sites) == np.count_nonzero(m.occupancy)
+    img = view.grabFramebuffer()
+    arr = np.array([[img.pixelColor(x, y).red() for x in range(0, img.width(), 7)]
+                    for y in range(0, img.height(), 7)])
+    assert (arr < 200).mean() > 0.02  # atoms cover part of the white background
+    big = view.render_image(2)
+    assert (big.width(), big.height()) == (2 * view.width(), 2 * view.height())
+
+
+@pytest.mark.gl
+def test_view_along_axes_projects_lattice_vector_to_a_point(qtbot, view):
+    from gui.panels.view3d import project_points
+    m = small_model(layers=3)
+    view.set_model(m)
+    lat = m.supercell.lattice
+    p = m.supercell.cart[0]
+    for axis, vec in (("a", lat[0]), ("b", lat[1]), ("c", lat[2]), ("stacking", np.array([0, 0, 1.0]))):
+        view.view_along(axis)
+        xy, depth = project_points(view, np.array([p, p + vec]))
+        # nearly orthographic (2 degree field of view, far camera): the two ends of the viewing
+        # vector nearly coincide; a 60 degree camera at the usual distance would put them ~30 % of
+        # their distance from the centre apart
+        off_centre = np.linalg.norm(xy[0] - [view.width() / 2, view.height() / 2])
+        assert np.linalg.norm(xy[0] - xy[1]) < 0.03 * off_centre + 1.0, axis
+        assert depth[0] > depth[1]  # the camera sits on the +vector side, looking down it
+
+
+@pytest.mark.gl
+def test_click_picks_site(qtbot, view):
+    from PySide6.QtCore import Qt
+    m = small_model()
+    view.set_model(m)
+    view.view_along("stacking")
+    qtbot.wait(50)
+    # the front-most atom in a column seen along the stacking normal is the highest one
+    site = int(np.argmax(m.supercell.cart[:, 2]))
+    pos = view.site_screen_pos(site).toPoint()
+    with qtbot.waitSignal(view.sigSitePicked, timeout=2000) as sig:
+        qtbot.mouseClick(view, Qt.LeftButton, pos=pos)
+    assert sig.args[0] == site
+
+
+@pytest.mark.gl
+def test_pick_in_3d_selects_site_in_2d_editor(qtbot, tmp_path):
+    from gui import settings
+    from gui.mainwindow import MainWindow
+    from gui.panels.overlay import wrapped_xy
+
+    settings.use_settings_dir(tmp_path / "settings")
+    try:
+        w = MainWindow(small_model(layers=3))
+        qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+        w.resize(1200, 800)
+        w.show()
+        qtbot.waitExposed(w)
+        host = w.panels
+        assert host.has_3d
+        sc = w.document.model.supercell
+        site = int(sc.alkali_sites[sc.layer[sc.alkali_sites] == 1][0])   # an alkali site, layer 2
+        host.show_dock("view3d")
+        host.view3d.view_along("perspective")
+        qtbot.wait(50)
+        selected = []
+        w.sigSiteSelected.connect(selected.append)
+        host.view3d.sigSitePicked.emit(site)
+        assert selected == [site]
+        lv = w.layer_view
+        assert (lv.layer_kind, lv.layer_index) == ("alkali", 1)
+        x, y = host.overlay.pick_item.getData()
+        assert np.allclose([x[0], y[0]], wrapped_xy(sc, [site])[0])
+        assert host.overlay.pick_item.isVisible()
+    finally:
+        settings.use_settings_dir(None)
