@@ -19,6 +19,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtWidgets import QLabel
 
 from core.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
 from core.species import CODE, OXYGEN, VACANCY
@@ -107,6 +108,10 @@ class LayerView(pg.PlotWidget):
             item.setZValue(z)
             self.addItem(item)
         self._vb.sigTransformChanged.connect(self._update_spot_sizes)
+        self.legend = QLabel(self)   # colour key of the active overlays (top-left corner)
+        self.legend.setStyleSheet("background: rgba(255,255,255,220); border: 1px solid #bbb; padding: 3px;")
+        self.legend.move(8, 8)
+        self.legend.hide()
         self._auto_fit = True   # refit the cell on resize until the user zooms or pans
         self._vb.sigRangeChangedManually.connect(self._user_moved)
         self._vb.sigResized.connect(self._vb_resized)
@@ -308,12 +313,33 @@ class LayerView(pg.PlotWidget):
             self._value_range = vrange or (float(shown.min()), float(shown.max()))
             self._site_values = values
         self.recolour_all()
+        self._update_legend()
 
     def set_oxygen_counts(self, counts) -> None:
         """Colour O sites by their Li-O-Li axis count (N,) int (0..3); None: plain O colour."""
         self._o_counts = None if counts is None else np.asarray(counts)
         if self.show_oxygen:
             self.oxygen_item.setBrush(list(self._oxygen_brushes()))
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        from .colors import LIOLI_COLORS
+        parts = []
+        if self._site_values is not None:
+            lo, hi = self._value_range
+            low = self._cmap.brushes[0].color().name()
+            high = self._cmap.brushes[-1].color().name()
+            parts.append(f"Site energy: <span style='color:{low}'>&#9679;</span> {lo:.2f} … "
+                         f"<span style='color:{high}'>&#9679;</span> {hi:.2f} eV")
+        if self._o_counts is not None and self.show_oxygen:
+            dots = " ".join(f"<span style='color:{c}'>&#9679;</span>{n}" for n, c in enumerate(LIOLI_COLORS))
+            parts.append(f"O by Li-O-Li axes: {dots}")
+        if parts:
+            self.legend.setText("<br>".join(parts))
+            self.legend.adjustSize()
+            self.legend.show()
+        else:
+            self.legend.hide()
 
     def set_toggles(self, *, images=None, alkali=None, oxygen=None, motif=None) -> None:
         if images is not None:
