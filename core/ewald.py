@@ -113,13 +113,14 @@ class EwaldEngine:
         self.site_basis = layout.site_basis
         self.site_group = layout.site_group
         self.site_flat = layout.site_flat
-        if len(np.unique(self.site_flat)) != self.n_sites:
+        if self.n_sites != self.n_basis * self.n_translations or len(np.unique(self.site_flat)) != self.n_sites:
             raise RuntimeError("two sites share a (basis, translation) slot")
         nb, nt = self.n_basis, self.n_translations
         self.self_term = self.W.reshape(nb, nb, nt)[np.arange(nb), np.arange(nb), 0].copy()
         # M symmetric => W[q, p, g] = W[p, q, -g]; transform W[q, p] for phi_p = sum_q W[q, p] (*) q_q
         self._W_hat = np.fft.rfftn(np.swapaxes(self.W, 0, 1), axes=(2, 3, 4))
         self._grid_of_site = self.site_flat
+        self._site_of_grid = np.argsort(self.site_flat)  # a bijection: gathers beat scatters
         self._tiled = None
 
     @property
@@ -155,9 +156,7 @@ class EwaldEngine:
 
     def to_grid(self, q) -> np.ndarray:
         """Charges (N,) in site order -> (n_basis, n_translations) grid layout."""
-        grid = np.zeros(self.n_basis * self.n_translations)
-        grid[self._grid_of_site] = q
-        return grid.reshape(self.n_basis, self.n_translations)
+        return np.asarray(q, dtype=float)[self._site_of_grid].reshape(self.n_basis, self.n_translations)
 
     def matrix_element(self, i: int, j: int) -> float:
         """M[i, j] in eV / e^2."""
