@@ -48,6 +48,9 @@ def make_window(qtbot, model, **kw):
     w.resize(1100, 800)
     w.show()
     qtbot.waitExposed(w)
+    # keyboard shortcuts need the active window; under Xvfb there is no window manager to give it
+    w.windowHandle().requestActivate()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
     QApplication.processEvents()
     return w
 
