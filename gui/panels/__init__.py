@@ -112,7 +112,8 @@ class PanelHost(QObject):
             return
         model = with_state(self.doc.model, state.occupancy,
                            {**self.doc.model.oxidation, **species_mean_oxidation(state)})
-        self.overlay.show_preview(model, f"x = {state.x_removed:.3f} removed - preview, not applied",
+        self.overlay.show_preview(model, f"x = {state.x_removed:.3f} removed - preview, not applied; "
+                                         "gold: oxidised O (O-)",
                                   oxidised_o=state.oxidised_o)
         self.migration.set_preview_model(model)
 

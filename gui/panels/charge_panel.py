@@ -175,7 +175,7 @@ class ChargePanel(QWidget):
             f"active couple: <b>{st.active_couple or '-'}</b><br>"
             f"oxidised O: {len(st.oxidised_o)} of {n_o} ({100 * len(st.oxidised_o) / n_o:.0f} %)<br>"
             f"Ewald energy {st.energy_eV / fu:.4f} eV/MO2 "
-            f"({1000 * (st.energy_eV - e0) / fu:+.1f} meV/MO2 vs pristine)<br>"
+            f"({(st.energy_eV - e0) / fu:+.3f} eV/MO2 vs pristine)<br>"
             f"mean charges: {ox_text}")
 
     # ------------------------------------------------------------------ applying

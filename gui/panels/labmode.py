@@ -128,7 +128,7 @@ class CompareView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("compareView")
-        self.plots = [LayerPlot(symbol_size=22), LayerPlot(symbol_size=22)]
+        self.plots = [LayerPlot(), LayerPlot()]
         self.titles = [QLabel(), QLabel()]
         self.tables = [QLabel(), QLabel()]
         self.diff = QLabel()
@@ -166,9 +166,10 @@ class CompareView(QWidget):
             self.diff.setText("Energy difference: the electrostatics module is not available")
         else:
             d = e1 - e0
+            per = f"{d / fu:+.3f} eV" if abs(d / fu) >= 1 else f"{1000 * d / fu:+.1f} meV"
             self.diff.setText(
                 f"E({right.get('name')}) − E({left.get('name')}) = {d:+.4f} eV per cell = "
-                f"{1000 * d / fu:+.1f} meV per MO2  (electrostatic only)")
+                f"{per} per MO2  (electrostatic only)")
         f = self.diff.font()
         f.setPointSizeF(max(f.pointSizeF(), 13))
         self.diff.setFont(f)

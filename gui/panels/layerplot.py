@@ -13,7 +13,10 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from core.hosts import ROLE_TM
 from core.species import SPECIES, VACANCY
 
+from .overlay import wrapped_xy
 from .style import species_rgba
+
+SPOT = 0.78  # disc diameter / lattice constant a (as in the editor's layer view)
 
 
 def _brush_tables():
@@ -39,7 +42,7 @@ class LayerPlot(pg.PlotWidget):
     polyline with an arrow head; `set_marker(xy or None, code)` draws a moving ion.
     """
 
-    def __init__(self, parent=None, symbol_size: float = 16.0, title: str | None = None):
+    def __init__(self, parent=None, symbol_size: float = 0.0, title: str | None = None):
         super().__init__(parent, background="w")
         self.setAspectLocked(True)
         self.hideAxis("left")
@@ -62,23 +65,38 @@ class LayerPlot(pg.PlotWidget):
         self.marker = pg.ScatterPlotItem(pxMode=True)
         self.addItem(self.marker)
         self.sites = np.zeros(0, np.int64)
+        self._a = 0.0
+        self._px = 10.0
+        self.getPlotItem().getViewBox().sigResized.connect(self._auto_size)
+        self.getPlotItem().getViewBox().sigRangeChanged.connect(self._auto_size)
 
     def set_symbol_size(self, size: float) -> None:
+        """Fixed symbol size in px (0: follow the zoom, SPOT x the lattice constant)."""
         self.symbol_size = size
-        self.scatter.setSize(size)
+        self._auto_size()
+
+    def _auto_size(self, *args) -> None:
+        size = self.symbol_size
+        if not size and self._a:
+            px = self.getPlotItem().getViewBox().viewPixelSize()[0]
+            size = float(np.clip(SPOT * self._a / px, 3.0, 200.0)) if np.isfinite(px) and px > 0 else 10.0
+        self.scatter.setSize(size or 10.0)
+        self._px = size or 10.0
 
     def set_state(self, supercell, occupancy: np.ndarray, layer: int = 0) -> None:
         sites = supercell.layer_sites(layer, roles=(ROLE_TM,))
         self.sites = sites
-        xy = supercell.inplane_coords(sites)
+        xy = wrapped_xy(supercell, sites)
         codes = np.asarray(occupancy)[sites]
-        self.scatter.setData(x=xy[:, 0], y=xy[:, 1], size=self.symbol_size, brush=self._brushes[codes],
+        self._a = float(supercell.host.a)
+        self.scatter.setData(x=xy[:, 0], y=xy[:, 1], size=self._px, brush=self._brushes[codes],
                              pen=self._pens[codes], data=sites)
         a, b = supercell.inplane_lattice
         corners = np.array([[0, 0], a, a + b, b, [0, 0]])
-        # sites sit at their position-letter offset inside the parallelogram that starts at the origin
+        # sites are wrapped into the parallelogram that starts at the origin (as in the layer view)
         self.outline.setData(corners[:, 0], corners[:, 1])
         self.getPlotItem().getViewBox().autoRange(padding=0.08)
+        self._auto_size()
 
     def set_arrow(self, points) -> None:
         """Polyline through `points` (k, 2) Angstrom with an arrow head at the end; None hides it."""
@@ -98,5 +116,5 @@ class LayerPlot(pg.PlotWidget):
         if xy is None:
             self.marker.setData([], [])
             return
-        self.marker.setData([xy[0]], [xy[1]], size=self.symbol_size * 1.2, brush=self._brushes[code],
+        self.marker.setData([xy[0]], [xy[1]], size=self._px * 1.2, brush=self._brushes[code],
                             pen=pg.mkPen((0, 0, 0), width=2.5))

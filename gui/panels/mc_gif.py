@@ -30,7 +30,7 @@ def mc_run_gif(model, result, path, *, duration_ms: int = 80, layer: int = 0, si
     w.resize(*size)
     w.setStyleSheet("background: white;")
     caption = QLabel()
-    layer_plot = LayerPlot(symbol_size=18)
+    layer_plot = LayerPlot()
     plot = pg.PlotWidget(background="w")
     plot.setLabel("bottom", "sweep")
     plot.setLabel("left", "energy", units="eV/MO2")

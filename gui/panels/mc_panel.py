@@ -44,7 +44,7 @@ class MonteCarloPanel(QWidget):
         self.setObjectName("mcPanel")
         self.doc, self.runner = doc, runner
         self.task = None
-        self.trace: list[tuple[float, float, float]] = []  # (sweep, energy, best energy) eV
+        self.trace: list[tuple[float, float, float]] = []  # (sweep, energy, best energy) eV per cell
         self.result = None
         self._sweeps = 1
         self.best: list[tuple[float, np.ndarray]] = []
@@ -67,7 +67,7 @@ class MonteCarloPanel(QWidget):
         self.status.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "sweep")
-        self.plot.setLabel("left", "energy", units="eV")
+        self.plot.setLabel("left", "energy", units="eV/MO2")
         self.plot.addLegend(offset=(-10, 10))
         self.curve = self.plot.plot([], [], pen=pg.mkPen(CURVE["current"], width=1.5), name="current")
         self.best_curve = self.plot.plot([], [], pen=pg.mkPen(CURVE["best"], width=2), name="best")
@@ -152,8 +152,9 @@ class MonteCarloPanel(QWidget):
         if not self.trace:
             return
         arr = np.array(self.trace)
-        self.curve.setData(arr[:, 0], arr[:, 1])
-        self.best_curve.setData(arr[:, 0], arr[:, 2])
+        fu = self.doc.model.formula_units()
+        self.curve.setData(arr[:, 0], arr[:, 1] / fu)
+        self.best_curve.setData(arr[:, 0], arr[:, 2] / fu)
 
     def _on_result(self, result) -> None:
         """The AnnealResult: full trace (the runner thins progress to ~20/s), best configurations."""

@@ -215,8 +215,8 @@ class MigrationPanel(QWidget):
             self.curves["coulomb"].setData(x, path.coulomb)
             self.curves["repulsion"].setData(x, path.repulsion)
             self.curves["total"].setData(x, path.total)
-            self.plot.setTitle(f"{path.species} {path.kind.replace('_', ' ')}: max {path.max_eV:+.2f} eV, "
-                               f"end {path.end_eV:+.2f} eV", color="k", size="10pt")
+            self.plot.setTitle(f"{path.species} {path.kind.replace('_', ' ')}: max {path.max_eV:+.2f}, "
+                               f"end {path.end_eV:+.2f} eV", color="k", size="9pt")
         self.sigPathSelected.emit(path)
 
     def profile(self) -> dict | None:

@@ -43,9 +43,10 @@ class LayerOverlay(QObject):
                                              pen=pg.mkPen((20, 20, 20), width=2), pxMode=True)
         self.inter_item.setZValue(52)
         self.ion_item = pg.ScatterPlotItem(pxMode=True)
-        self.ion_item.setZValue(60)
-        self.oxo_item = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=pg.mkBrush(255, 0, 0, 200),
-                                           pen=pg.mkPen((120, 0, 0), width=1.5))
+        self.ion_item.setZValue(45)  # under the arrow, which must stay readable
+        # oxidised O (holes, O-) in gold: O itself is red in every colour scheme
+        self.oxo_item = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=pg.mkBrush(255, 200, 0, 235),
+                                           pen=pg.mkPen((0, 0, 0), width=2))
         self.oxo_item.setZValue(40)
         self.pick_item = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=None,
                                             pen=pg.mkPen((255, 170, 0), width=4))
@@ -102,7 +103,7 @@ class LayerOverlay(QObject):
             self.oxo_item.setVisible(False)
             return
         xy = wrapped_xy(sc, mine)
-        self.oxo_item.setData(pos=xy, size=max(self.lv._spot_px * 0.4, 5.0))
+        self.oxo_item.setData(pos=xy, size=max(self.lv._spot_px * 0.5, 6.0))
         self.oxo_item.setVisible(True)
 
     def _doc_edited(self, _sites) -> None:
@@ -168,8 +169,8 @@ class LayerOverlay(QObject):
         p = np.asarray(position, float)
         xy = self._start_xy + (p[:2] - self.path.images[0, :2])
         style = self.lv._style
-        self.ion_item.setData(pos=xy[None, :], size=self.lv._spot_px * 1.1, brush=[style.brushes[code]],
-                              pen=pg.mkPen((0, 0, 0), width=3))
+        self.ion_item.setData(pos=xy[None, :], size=self.lv._spot_px * 0.9, brush=[style.brushes[code]],
+                              pen=pg.mkPen((255, 255, 255), width=3))
         self.ion_item.setVisible(True)
         if self.view3d is not None and hasattr(self.view3d, "set_marker"):
             self.view3d.set_marker(p, code)

@@ -12,6 +12,9 @@ and the view along a lattice vector shows clean columns.
 """
 from __future__ import annotations
 
+import functools
+import operator
+
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QOpenGLContext, QSurfaceFormat, QOffscreenSurface
@@ -229,6 +232,24 @@ def _make_view_class():
             self.marker.setVisible(False)
             self.highlight_item.setVisible(False)
 
+        def initializeGL(self):  # noqa: N802
+            # Qt makes a new GL context when the widget moves to another window (a dock floated or
+            # re-docked): buffers, vertex arrays and shader programs of the old one are invalid there
+            from PySide6.QtOpenGL import QOpenGLBuffer, QOpenGLVertexArrayObject
+            self.__dict__.pop("_ls_programs", None)
+            if getattr(self, "_gl_initialised", False):
+                self.default_vao = QOpenGLVertexArrayObject(self)
+                for item in self.items:
+                    for name in [n for n in vars(item) if n.startswith("m_vbo_")]:
+                        setattr(item, name, QOpenGLBuffer(QOpenGLBuffer.Type.VertexBuffer))
+                    flags = type(item.dirty_bits)
+                    attrs = {"POSITION": "pos", "COLOR": "color", "SIZE": "size"}
+                    item.dirty_bits = functools.reduce(
+                        operator.or_, [f for f in flags if isinstance(getattr(item, attrs.get(f.name, ""), None),
+                                                                     np.ndarray)], flags(0))
+            self._gl_initialised = True
+            super().initializeGL()
+
         # ------------------------------------------------------------ content
         def set_model(self, model, occupancy=None) -> None:
             """Draw `model` (with `occupancy` instead of the model's own, for previews)."""
@@ -301,10 +322,13 @@ def _make_view_class():
             if axis not in directions:
                 raise ValueError(f"unknown view axis {axis!r}")
             elev, azim = camera_angles(directions[axis])
-            extent = float(np.linalg.norm(lat.sum(axis=0)))
-            # the field of view is horizontal: widen the distance for tall widgets so the cell fits
-            aspect = max(1.0, self.height() / max(self.width(), 1))
-            dist = 1.1 * aspect * extent / (2 * np.tan(np.radians(FOV_DEG / 2)))
+            # the largest body diagonal bounds the cell seen from any side (|a + b| is only a in a
+            # 120-degree cell); the field of view is horizontal, so in a wide widget the vertical
+            # view (h/w of the horizontal one) must still hold the cell
+            extent = max(float(np.linalg.norm(sa * lat[0] + sb * lat[1] + lat[2]))
+                         for sa in (-1, 1) for sb in (-1, 1))
+            aspect = max(1.0, self.width() / max(self.height(), 1))
+            dist = 1.08 * aspect * extent / (2 * np.tan(np.radians(FOV_DEG / 2)))
             c = self.centre()
             from pyqtgraph import Vector
             self.setCameraPosition(pos=Vector(*c), distance=dist, elevation=elev, azimuth=azim)

@@ -15,7 +15,7 @@ from .style import CURVE
 
 WINDOW = (20.0, 30.0)      # superlattice window, degrees 2-theta
 RANGE = (10.0, 80.0)       # computed range, degrees 2-theta
-FWHM = 0.15                # degrees, Gaussian broadening of the displayed profile
+FWHM = 0.25                # degrees, Gaussian broadening of the displayed profile (display only)
 DEBOUNCE_MS = 600
 
 
@@ -69,11 +69,14 @@ class XRDPanel(QWidget):
         self.region.setZValue(-10)
         self.plot.addItem(self.region)
         self.curve = self.plot.plot([], [], pen=pg.mkPen("k", width=1.2))
+        # peaks are ~1 px wide: "peak" downsampling keeps every maximum visible at any zoom
+        self.curve.setDownsampling(auto=True, method="peak")
         self.sticks = pg.BarGraphItem(x=[], height=[], width=0.08, brush=pg.mkBrush(CURVE["coulomb"]),
                                       pen=None)
         self.plot.addItem(self.sticks)
         self.window_label = QLabel("superlattice window 20-30°: -")
         self.window_label.setObjectName("xrdWindowLabel")
+        self.window_label.setWordWrap(True)
         self.log_box = QCheckBox("log scale")
         self.log_box.toggled.connect(self._redraw)
         self.auto_box = QCheckBox("update after edits")

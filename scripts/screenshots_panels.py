@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""Screenshots of the analysis panels for the README tour, taken from the real window under Xvfb.
+
+Re-executes itself through `xvfb-run` when there is no display (`--offscreen` uses Qt's offscreen
+platform: no 3D view). Throw-away settings. Writes into docs/:
+  panel_monte_carlo.png    Monte Carlo on a random Li[Li1/3Mn2/3]O2 layer, best result previewed
+  panel_migration.png      delithiated honeycomb: a Mn in-plane path drawn, its energy profile
+  panel_charge.png         state-of-charge slider half way, oxidised O marked
+  panel_xrd.png            simulated XRD of the honeycomb with the 20-30 deg window
+  view3d.png               the 3D view (oblique) of the honeycomb with a picked site
+  labmode_compare.png      lab-meeting compare mode: honeycomb vs random snapshots
+  migration_path.gif       animated GIF of the migration path
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _reexec_under_xvfb() -> int:
+    xvfb = shutil.which("xvfb-run")
+    if not xvfb:
+        print("xvfb-run not found: install xvfb or pass --offscreen", file=sys.stderr)
+        return 2
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", LAYERSTUDIO_UNDER_XVFB="1")
+    cmd = [xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, __file__] + sys.argv[1:]
+    return subprocess.call(cmd, env=env)
+
+
+def settle(app, window, seconds: float = 30.0, quiet: float = 0.8) -> None:
+    """Process events until no worker has run for `quiet` seconds (debounced work has fired)."""
+    end = time.monotonic() + seconds
+    quiet_since = None
+    while time.monotonic() < end:
+        app.processEvents()
+        if window.runner.busy():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > quiet:
+            break
+        time.sleep(0.02)
+    app.processEvents()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform (no 3D view)")
+    ap.add_argument("--out", default=str(ROOT / "docs"), help="output directory (default docs/)")
+    args = ap.parse_args()
+    if args.offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    elif not os.environ.get("DISPLAY") and not os.environ.get("LAYERSTUDIO_UNDER_XVFB"):
+        return _reexec_under_xvfb()
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from gui import settings
+    settings.use_settings_dir(tempfile.mkdtemp(prefix="layerstudio-shot-"))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+
+    import numpy as np
+
+    from core.model import Model
+    from core.orderings import preset_occupancy
+    from gui.mainwindow import MainWindow
+    from gui.panels.figures import write_gif
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def honeycomb(n, layers):
+        m = Model.build("O3", "Li", supercell=str(n), layers=layers, tm_spec="Li:1/3,Mn:2/3", seed=4)
+        m.set_occupancy(preset_occupancy(m, "honeycomb"))
+        return m
+
+    w = MainWindow(Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=4))
+    w.resize(1500, 920)
+    w.show()
+    host = w.panels
+    doc = w.document
+    right = [d for d in (w.docks.get("readouts"), host.docks["mc"]) if d is not None]
+    w.resizeDocks(right, [640] * len(right), Qt.Horizontal)
+    settle(app, w)
+
+    def shot(name, widget=None):
+        app.processEvents()
+        (widget or w).grab().save(str(out / name))
+        print("wrote", out / name)
+
+    # Monte Carlo: anneal a random layer, preview the best result (document untouched)
+    host.show_dock("mc")
+    host.mc.sweeps.setValue(3000)
+    host.mc.seed.setValue(1)
+    host.mc.start()
+    while host.mc.running():
+        app.processEvents()
+        time.sleep(0.02)
+    settle(app, w, 5)
+    host.mc.results.setCurrentRow(0)
+    settle(app, w, 2)
+    shot("panel_monte_carlo.png")
+    host.mc.sigPreview.emit(None)
+
+    # migration: honeycomb with half the TM-layer Li removed, the charge taken by the O (kept
+    # neutral), cheapest Mn in-plane path
+    m = honeycomb(6, 1)
+    sc = m.supercell
+    centres = sc.tm_sites[m.occupancy[sc.tm_sites] == 1]
+    removed = centres[: len(centres) // 2]
+    m.apply([(int(s), 0) for s in removed])
+    m.set_oxidation("O", -2.0 + len(removed) / len(sc.o_sites))
+    doc.set_model(m)
+    host.show_dock("migration")
+    settle(app, w)
+    host.migration.refresh()
+    settle(app, w)
+    host.migration.filter.setCurrentIndex(1)
+    host.migration.select_row(0)
+    host.migration.show_frame(2)
+    settle(app, w, 2)
+    shot("panel_migration.png")
+    frames = []
+    lv = w.layer_view
+    for k in range(host.migration.n_frames()):
+        host.migration.show_frame(k)
+        app.processEvents()
+        frames.append(lv.grab().scaled(lv.width() // 2, lv.height() // 2).toImage())
+    write_gif(frames, out / "migration_path.gif", duration_ms=90)
+    print("wrote", out / "migration_path.gif")
+    host.migration.set_animating(False)
+    host.migration.table.clearSelection()
+
+    # state of charge: Li2MnO3 half charged (oxygen holes)
+    doc.set_model(honeycomb(6, 1))
+    host.show_dock("charge")
+    settle(app, w)
+    host.charge.rebuild()
+    settle(app, w)
+    host.charge.slider.setValue(host.charge.slider.maximum() // 2)
+    w.layer_view.set_toggles(oxygen=True)
+    host.charge.slider.setValue(host.charge.slider.maximum() // 2 + 1)
+    settle(app, w, 2)
+    shot("panel_charge.png")
+    host.charge.slider.setValue(0)
+    w.layer_view.set_toggles(oxygen=False)
+
+    # XRD of the honeycomb (3 layers so the stacking is Li2MnO3's C2/m)
+    doc.set_model(honeycomb(3, 3))
+    host.show_dock("xrd")
+    host.xrd.recompute()
+    settle(app, w)
+    shot("panel_xrd.png")
+
+    # 3D view: float the dock large, oblique view, a picked site
+    if host.has_3d:
+        d3 = host.docks["view3d"]
+        d3.setFloating(True)
+        d3.resize(900, 700)
+        d3.show()
+        settle(app, w, 1)
+        host.view3d.view_along("perspective")
+        site = int(doc.model.supercell.tm_sites[doc.model.occupancy[doc.model.supercell.tm_sites] == 1][0])
+        host.select_site(site)
+        settle(app, w, 1)
+        host.view3d.render_image(1).save(str(out / "view3d.png"))
+        print("wrote", out / "view3d.png")
+        d3.setFloating(False)
+
+    # lab-meeting compare: two snapshots of one supercell
+    doc.set_model(honeycomb(6, 1))
+    settle(app, w)
+    host.snapshots.take("honeycomb")
+    rnd = Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=8)
+    doc.set_occupancy(rnd.occupancy, "random")
+    host.snapshots.take("random")
+    host.lab.enter()
+    settle(app, w, 2)
+    view = host.compare(1, 0)
+    host.compare_dialog.resize(1500, 900)
+    settle(app, w, 3)
+    shot("labmode_compare.png", host.compare_dialog)
+    host.compare_dialog.close()
+    host.lab.leave()
+    doc.undo_stack.setClean()
+    w.close()
+    return 0 if np.isfinite(view.energy_difference or np.nan) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
