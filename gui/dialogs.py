@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - depends on which core parts are instal
     PRESETS = {}
 
 #: Candidate in-plane matrices tried when suggesting commensurate supercells (besides n x n).
-NAMED_CANDIDATES = ("sqrt3", "2sqrt3", "ribbon", "5,0,2,1")
+NAMED_CANDIDATES = ("sqrt3", "2sqrt3", "ribbon")
 
 
 def build_model(params: dict):

@@ -235,3 +235,68 @@ def test_export_png_svg_and_cif(qtbot, win, tmp_path):
     assert s.composition.reduced_formula == w.document.model.formula() or \
         s.composition.reduced_composition == Structure.from_file(str(cif)).composition.reduced_composition
     assert len(s) == int((w.document.model.occupancy != VACANCY).sum())
+
+
+def test_hover_shows_site_species_charge_energy_and_neighbours(qtbot, win):
+    from gui_helpers import _send
+    from PySide6.QtCore import QEvent
+    w, view = win, win.layer_view
+    model = w.document.model
+    site = int(view.sites[8])
+    _send(view.viewport(), QEvent.MouseMove, view.viewport_pos(site), Qt.NoButton, Qt.NoButton)
+    QApplication.processEvents()
+    text = w.lab_site.text()
+    from core.species import SPECIES
+    sym = SPECIES[model.occupancy[site]]
+    assert f"site {site}" in text and sym in text and "site energy" in text
+    # the six neighbours listed add up to six
+    nn_counts = [int("".join(ch for ch in tok if ch.isdigit())) for tok in text.split("6 NN:")[1].split()]
+    assert sum(nn_counts) == 6
+    assert len(view.hover_item.data) == 7   # the site and its six neighbours are highlighted
+
+
+def test_new_model_dialog_suggests_commensurate_cells(qtbot, isolated_settings):
+    from gui.dialogs import NewModelDialog, build_model, commensurate_sizes
+    dlg = NewModelDialog(defaults={"supercell": "3", "layers": 1, "ordering": "honeycomb"})
+    qtbot.addWidget(dlg)
+    p = dlg.params()
+    sizes = commensurate_sizes(p)
+    # sqrt3 x sqrt3 honeycomb at 1:2 (reference section 2): in-plane n x n with n a multiple of 3
+    assert "3x3" in sizes and "6x6" in sizes and "sqrt3" in sizes and "4x4" not in sizes
+    ribbon = commensurate_sizes(dict(p, ordering="ribbon", tm_spec="Li:1/5,Mn:4/5"))
+    assert "ribbon" in ribbon and "3x3" not in ribbon
+    m = build_model(p)
+    tm = m.supercell.tm_sites
+    li = tm[m.occupancy[tm] == CODE["Li"]]
+    assert np.all(m.occupancy[m.supercell.tm_nn[li]] == CODE["Mn"])
+    dlg.supercell.setText("3x")          # unreadable: the dialog stays open with a message
+    dlg.accept()
+    assert dlg.result() == 0 and "supercell" in dlg.error.text()
+
+
+def test_window_layout_is_remembered(qtbot, isolated_settings, messages):
+    from gui import settings
+    w = make_window(qtbot, small_model("3"))
+    w.resize(760, 560)   # inside the offscreen platform's 800x600 screen (restoreGeometry clamps)
+    w.docks["palette"].hide()
+    QApplication.processEvents()
+    size = w.size()
+    w.close()
+    assert settings.value("window/geometry") is not None
+    from gui.mainwindow import MainWindow
+    w2 = MainWindow(small_model("3"), install_panels=False)   # restores the geometry itself
+    qtbot.addWidget(w2, before_close_func=lambda win: win.document.undo_stack.setClean())
+    assert abs(w2.width() - size.width()) <= 2 and abs(w2.height() - size.height()) <= 2
+    assert w2.docks["palette"].isHidden() and not w2.docks["readouts"].isHidden()
+
+
+@pytest.mark.filterwarnings("ignore:Issues encountered while parsing CIF")
+def test_symmetrized_cif_export(qtbot, isolated_settings, messages, tmp_path):
+    from pymatgen.core import Structure
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+    w = make_window(qtbot, small_model("3", layers=3))
+    w.editor.apply_preset("honeycomb")
+    path = tmp_path / "sym.cif"
+    assert w.files.export_to(str(path), "cif-sym", symprec=1e-3)
+    s = Structure.from_file(str(path))
+    assert SpacegroupAnalyzer(s, symprec=1e-3).get_space_group_number() == 12   # C2/m Li2MnO3 type
