@@ -323,23 +323,13 @@ class LayerView(pg.PlotWidget):
         self._update_legend()
 
     def _update_legend(self) -> None:
-        from .colors import LIOLI_COLORS
-        parts = []
-        if self._site_values is not None:
-            lo, hi = self._value_range
-            low = self._cmap.brushes[0].color().name()
-            high = self._cmap.brushes[-1].color().name()
-            parts.append(f"Site energy: <span style='color:{low}'>&#9679;</span> {lo:.2f} … "
-                         f"<span style='color:{high}'>&#9679;</span> {hi:.2f} eV")
-        if self._o_counts is not None and self.show_oxygen:
-            dots = " ".join(f"<span style='color:{c}'>&#9679;</span>{n}" for n, c in enumerate(LIOLI_COLORS))
-            parts.append(f"O by Li-O-Li axes: {dots}")
-        if parts:
-            self.legend.setText("<br>".join(parts))
+        from .layer_export import legend_html
+        html = legend_html(self._site_values is not None and self._value_range, self._cmap,
+                           self._o_counts is not None and self.show_oxygen)
+        self.legend.setVisible(bool(html))
+        if html:
+            self.legend.setText(html)
             self.legend.adjustSize()
-            self.legend.show()
-        else:
-            self.legend.hide()
 
     def set_toggles(self, *, images=None, alkali=None, oxygen=None, motif=None) -> None:
         if images is not None:
@@ -548,38 +538,10 @@ class LayerView(pg.PlotWidget):
 
     def export_png(self, path: str, scale: int = 2) -> None:
         """Write the layer view as a PNG at `scale` times its on-screen size."""
-        from pyqtgraph.exporters import ImageExporter
-        exp = ImageExporter(self.plotItem)
-        exp.parameters()["width"] = int(self.plotItem.sceneBoundingRect().width() * scale)
-        exp.parameters()["antialias"] = True
-        exp.export(str(path))
+        from .layer_export import export_png
+        export_png(self.plotItem, path, scale)
 
     def export_svg(self, path: str) -> None:
-        """Write the layer view as SVG (vector discs, for slides).
-
-        pyqtgraph 0.14's SVGExporter cannot parse the path syntax Qt 6.11's QSvgGenerator writes, so the
-        scene is painted straight into a QSvgGenerator with the items in export (vector) mode."""
-        from PySide6.QtCore import QRectF
-        from PySide6.QtGui import QPainter
-        from PySide6.QtSvg import QSvgGenerator
-        from pyqtgraph.exporters.Exporter import Exporter
-
-        class _Svg(Exporter):
-            def export(self, fileName=None, toBytes=False, copy=False):
-                src = self.getSourceRect()
-                gen = QSvgGenerator()
-                gen.setFileName(fileName)
-                gen.setSize(src.size().toSize())
-                gen.setViewBox(QRectF(0, 0, src.width(), src.height()))
-                gen.setTitle("Layer Studio layer view")
-                painter = QPainter(gen)
-                try:
-                    self.setExportMode(True, {"antialias": True, "background": "w", "painter": painter,
-                                              "resolutionScale": 1.0})
-                    painter.fillRect(QRectF(0, 0, src.width(), src.height()), Qt.white)
-                    self.render(painter, QRectF(0, 0, src.width(), src.height()), src)
-                finally:
-                    self.setExportMode(False)
-                    painter.end()
-
-        _Svg(self.plotItem).export(str(path))
+        """Write the layer view as SVG (vector discs, for slides)."""
+        from .layer_export import export_svg
+        export_svg(self.plotItem, path)

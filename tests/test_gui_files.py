@@ -9,8 +9,7 @@ from PySide6.QtGui import QDropEvent
 
 from core.model import Model
 from core.species import CODE
-from gui_helpers import (click_site, isolated_settings, make_window, messages, wait_engine,  # noqa: F401
-                         wait_idle)
+from gui_helpers import click_site, isolated_settings, make_window, messages  # noqa: F401
 
 
 def model(seed=2):
