@@ -120,10 +120,15 @@ def test_keyboard_steps_through_snapshots(qtbot):
     # F11 enters lab-meeting mode (full screen, larger font), Esc leaves it
     from PySide6.QtWidgets import QApplication
     size = QApplication.font().pointSizeF()
-    lab.enter()
+    qtbot.keyClick(win, Qt.Key_F11)
     assert lab.active and QApplication.font().pointSizeF() > size
-    lab.leave()
+    qtbot.waitUntil(win.isActiveWindow)
+    qtbot.keyClick(win, Qt.Key_Right)   # arrows step only in lab mode
+    assert np.array_equal(doc.model.occupancy, states[0])
+    qtbot.keyClick(win, Qt.Key_Escape)
     assert not lab.active and QApplication.font().pointSizeF() == pytest.approx(size)
+    qtbot.keyClick(win, Qt.Key_Right)
+    assert np.array_equal(doc.model.occupancy, states[0])
 
 
 @pytest.mark.skipif(not have("core.ewald"), reason="core.ewald not available")

@@ -124,3 +124,35 @@ def test_pick_in_3d_selects_site_in_2d_editor(qtbot, tmp_path):
         assert host.overlay.pick_item.isVisible()
     finally:
         settings.use_settings_dir(None)
+
+
+@pytest.mark.gl
+def test_migration_animation_moves_ion_in_3d(qtbot, tmp_path):
+    from gui import settings
+    from gui.mainwindow import MainWindow
+    from core.orderings import preset_occupancy
+
+    settings.use_settings_dir(tmp_path / "settings")
+    try:
+        m = small_model()
+        m.set_occupancy(preset_occupancy(m, "honeycomb"))
+        sc = m.supercell
+        m.apply([(int(s), 0) for s in sc.tm_sites[m.occupancy[sc.tm_sites] == 1]])
+        w = MainWindow(m)
+        qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+        w.show()
+        qtbot.waitExposed(w)
+        host = w.panels
+        with qtbot.waitSignal(host.migration.sigPathsUpdated, timeout=30000):
+            host.migration.refresh()
+        host.migration.select_row(0)
+        path = host.migration.selected
+        assert host.view3d.path_item.visible()
+        assert np.allclose(host.view3d.path_item.pos, path.images)
+        host.migration.show_frame(3)
+        assert host.view3d.marker.visible()
+        assert np.allclose(host.view3d.marker.pos[0], path.images[3])
+        host.migration.set_animating(False)
+        assert not host.view3d.marker.visible()
+    finally:
+        settings.use_settings_dir(None)

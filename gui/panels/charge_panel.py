@@ -10,7 +10,7 @@ inside a species are a property of the preview only).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QVBoxLayout, QWidget)
 
@@ -18,6 +18,7 @@ from core.species import SPECIES, VACANCY
 
 from .snapshots import OxidationCommand
 
+DEBOUNCE_MS = 500
 ORDER_LABELS = (("lowest electrostatic cost", "electrostatic"), ("alkali layer first", "alkali_layer"),
                 ("TM layer first", "tm_layer"))
 
@@ -87,6 +88,11 @@ class ChargePanel(QWidget):
         self.apply_btn.clicked.connect(self.apply_as_edit)
         self.reset_btn.clicked.connect(lambda: self.slider.setValue(0))
         self.order.currentIndexChanged.connect(self.rebuild)
+        # a build takes ~0.6 s on 12x12x3 and cannot be interrupted: wait for a pause in the edits
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.rebuild)
         doc.sigSitesChanged.connect(self._doc_changed)
         doc.sigModelReplaced.connect(self._doc_changed)
 
@@ -105,7 +111,7 @@ class ChargePanel(QWidget):
             self.state = None
             self.sigPreview.emit(None)
         if self.isVisible():
-            self.rebuild()
+            self._debounce.start()
 
     def showEvent(self, ev):  # noqa: N802
         super().showEvent(ev)

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFormLayout, QGridLayout,
                                QHBoxLayout, QInputDialog, QLabel, QListWidget, QPushButton, QVBoxLayout,
                                QWidget)
@@ -202,21 +202,39 @@ class LabMode(QObject):
         sc.setContext(Qt.ApplicationShortcut)
         sc.activated.connect(self.toggle)
         self.shortcuts.append(sc)
-        esc = QShortcut(QKeySequence(Qt.Key_Escape), window)
-        esc.activated.connect(self.leave)
-        self.shortcuts.append(esc)
+        # Esc and the arrows only exist in lab mode: outside it Esc belongs to the editor (cancel a
+        # swap) and the arrows to whichever widget has focus; two shortcuts on one key cancel out
+        self.esc = QShortcut(QKeySequence(Qt.Key_Escape), window)
+        self.esc.activated.connect(self.leave)
+        self.esc.setEnabled(False)
+        self.arrows = []
         for key, delta in ((Qt.Key_PageDown, 1), (Qt.Key_PageUp, -1), (Qt.Key_Right, 1), (Qt.Key_Left, -1)):
             s = QShortcut(QKeySequence(key), window)
-            # arrows only step in lab mode; PageUp/PageDown always do
-            s.activated.connect(lambda d=delta, k=key: self._step(d, k))
+            s.activated.connect(lambda d=delta: self._step(d))
             self.shortcuts.append(s)
+            if key in (Qt.Key_Right, Qt.Key_Left):
+                s.setEnabled(False)
+                self.arrows.append(s)
+        self._disabled_actions = []
 
-    def _step(self, delta: int, key) -> None:
-        if self.snapshot_panel is None:
-            return
-        if key in (Qt.Key_Left, Qt.Key_Right) and not self.active:
-            return
-        self.snapshot_panel.step(delta)
+    def _step(self, delta: int) -> None:
+        if self.snapshot_panel is not None:
+            self.snapshot_panel.step(delta)
+
+    def _lab_keys(self, on: bool) -> None:
+        self.esc.setEnabled(on)
+        for s in self.arrows:
+            s.setEnabled(on)
+        if on:
+            esc = QKeySequence(Qt.Key_Escape)
+            self._disabled_actions = [a for a in self.window.findChildren(QAction)
+                                      if a.isEnabled() and esc in a.shortcuts()]
+            for a in self._disabled_actions:
+                a.setEnabled(False)
+        else:
+            for a in self._disabled_actions:
+                a.setEnabled(True)
+            self._disabled_actions = []
 
     def docks(self) -> list[QDockWidget]:
         return self.window.findChildren(QDockWidget)
@@ -238,6 +256,7 @@ class LabMode(QObject):
         # widgets without an explicit font follow the application font
         app.setFont(big)
         self._was_maximized = self.window.isMaximized()
+        self._lab_keys(True)
         self.window.showFullScreen()
         self.sigToggled.emit(True)
 
@@ -245,6 +264,7 @@ class LabMode(QObject):
         if not self.active:
             return
         self.active = False
+        self._lab_keys(False)
         for d, vis in self._saved.items():
             d.setVisible(vis)
         app = QApplication.instance()
