@@ -274,7 +274,7 @@ class ReadoutPanel(QWidget):
             engine.tiled_columns()  # built lazily on the first edit otherwise: keep it off the GUI thread
             return engine, LiveEwald(engine, q), q
 
-        self.runner.submit(build, model.supercell, q0.copy(), label="Ewald engine",
+        self.runner.submit(build, model.supercell, q0.copy(), label="Ewald engine", priority=10,
                            on_result=lambda res, t=token, m=model: self._engine_ready(t, m, res),
                            on_error=self._engine_failed)
 

@@ -142,7 +142,9 @@ class TaskRunner(QObject):
         self.closed = False
 
     def submit(self, fn: Callable, *args, label: str = "", on_result=None, on_error=None,
-               on_progress=None, on_finished=None, **kwargs) -> Task:
+               on_progress=None, on_finished=None, priority: int = 0, **kwargs) -> Task:
+        """Run fn(*args, **kwargs) on the pool; higher `priority` tasks start first when the pool is
+        busy (the live-energy engine outranks analysis panels). Callbacks run on the GUI thread."""
         task = Task(fn, *args, label=label, **kwargs)
         sig = task.signals
         if on_result:
@@ -159,7 +161,7 @@ class TaskRunner(QObject):
         if len(self.tasks) == 1:
             self.sigBusy.emit(True)
         self.sigProgress.emit(task.label, -1.0, "")
-        self.pool.start(task)
+        self.pool.start(task, priority)
         return task
 
     def _guard(self, fn):
