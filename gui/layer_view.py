@@ -175,6 +175,11 @@ class LayerView(pg.PlotWidget):
         self._slot[self.sites] = np.arange(len(self.sites))
         self._pick_xy = np.vstack([self.xy, self.img_xy])
         self._pick_site = np.concatenate([self.sites, self.img_sites])
+        # spacing of the displayed points: a in a TM layer, a/sqrt3 in a P2 alkali layer (Na_e + Na_f)
+        probe = self._pick_xy[:min(40, len(self.xy))]
+        d = np.hypot(*(probe[:, None, :] - self._pick_xy[None, :, :]).transpose(2, 0, 1))
+        d[d < 1e-6] = np.inf
+        self.spacing = float(min(d.min(), self.a)) if np.isfinite(d.min()) else self.a
         L = sc.inplane_lattice
         corners = np.array([[0, 0], L[0], L[0] + L[1], L[1], [0, 0]])
         self.outline_item.setData(corners[:, 0], corners[:, 1])
@@ -388,7 +393,7 @@ class LayerView(pg.PlotWidget):
         x, y = (pos.x(), pos.y()) if hasattr(pos, "x") else pos
         d2 = (self._pick_xy[:, 0] - x) ** 2 + (self._pick_xy[:, 1] - y) ** 2
         k = int(np.argmin(d2))
-        return int(self._pick_site[k]) if d2[k] <= (PICK_RADIUS * self.a) ** 2 else -1
+        return int(self._pick_site[k]) if d2[k] <= (PICK_RADIUS * self.spacing) ** 2 else -1
 
     def site_xy(self, site: int) -> tuple[float, float]:
         """Displayed (x, y) of a site of the active layer (the primary copy, not an image)."""
@@ -523,7 +528,7 @@ class LayerView(pg.PlotWidget):
         px = self._vb.viewPixelSize()[0]
         if not np.isfinite(px) or px <= 0:
             return
-        size = float(np.clip(SPOT * self.a / px, 3.0, 200.0))
+        size = float(np.clip(SPOT * self.__dict__.get("spacing", self.a) / px, 3.0, 200.0))
         if not force and abs(size - self._spot_px) < 0.5:
             return
         self._spot_px = size
