@@ -28,7 +28,8 @@ from core.species import SPECIES, charge_by_code
 
 log = logging.getLogger(__name__)
 HISTORY = 300       # energies kept for the history plot
-DEBOUNCE_MS = 250   # quiet time before slow readouts (space group, ordering label) are recomputed
+DEBOUNCE_MS = 250
+REBUILD_ABOVE = 256  # changed sites beyond which the live energy is rebuilt instead of updated   # quiet time before slow readouts (space group, ordering label) are recomputed
 
 
 def have(module: str) -> bool:
@@ -236,13 +237,16 @@ class ReadoutPanel(QWidget):
         return self.doc.model
 
     def _charges_of(self, sites: np.ndarray) -> np.ndarray:
-        if self._qtable is None:
+        # Model.set_oxidation installs a new dict: a changed identity means new charges per species
+        if self._qtable is None or self._qtable_src is not self.model.oxidation:
+            self._qtable_src = self.model.oxidation
             self._qtable = charge_by_code(self.model.oxidation)
         return self._qtable[self.model.occupancy[sites]]
 
     def model_replaced(self) -> None:
         self._version += 1
         self._qtable = None
+        self._qtable_src = None
         self.engine = self.live = None
         self.energy_eV = None
         self.pinned_eV = None
@@ -308,7 +312,11 @@ class ReadoutPanel(QWidget):
             self.oxygen.update(sites)
         if self.live is not None:
             before = self.energy_eV
-            self.live.apply(sites, self._charges_of(sites))
+            if len(sites) > REBUILD_ABOVE:
+                # an incremental update costs O(k^2) for k changed sites; a fresh potential is one FFT
+                self.live = type(self.live)(self.engine, self._charges_of(np.arange(self.model.supercell.n_sites)))
+            else:
+                self.live.apply(sites, self._charges_of(sites))
             self.energy_eV = float(self.live.energy)
             per = self.energy_eV / self.model.formula_units()
             self._history.append(per)
