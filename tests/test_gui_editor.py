@@ -300,3 +300,18 @@ def test_symmetrized_cif_export(qtbot, isolated_settings, messages, tmp_path):
     assert w.files.export_to(str(path), "cif-sym", symprec=1e-3)
     s = Structure.from_file(str(path))
     assert SpacegroupAnalyzer(s, symprec=1e-3).get_space_group_number() == 12   # C2/m Li2MnO3 type
+
+
+def test_energy_follows_oxidation_changes_and_large_edits(qtbot, isolated_settings, messages):
+    w = make_window(qtbot, small_model("12", layers=6))
+    wait_engine(qtbot, w)
+    model = w.document.model
+    before = model.occupancy.copy()
+    w.editor.apply_preset("honeycomb")            # several hundred sites change at once
+    assert int((model.occupancy != before).sum()) > 256
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
+    model.set_oxidation("Mn", 3)                  # e.g. from the state-of-charge panel
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
+    w.act_undo.trigger()
+    assert np.array_equal(model.occupancy, before)
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
