@@ -148,12 +148,21 @@ class EditController:
             a = menu.addAction(name.replace("_", " "), lambda n=name: self.apply_preset(n))
             a.setStatusTip(desc)
             a.setToolTip(desc)
+        try:
+            from core.orderings import O_STACKINGS, P2_STACKINGS
+        except ImportError:
+            O_STACKINGS = P2_STACKINGS = ()
+        if O_STACKINGS or P2_STACKINGS:
+            sub = menu.addMenu("honeycomb with stacking")
+            for st in dict.fromkeys(O_STACKINGS + P2_STACKINGS):
+                sub.addAction(st, lambda s=st: self.apply_preset("honeycomb", stacking=s))
         menu.setToolTipsVisible(True)
 
     def apply_preset(self, name: str, seed: int = 0, **params) -> None:
         """Re-arrange the current composition in a preset ordering (one undo step)."""
         from core.orderings import preset_occupancy
         model = self.model
+        self._param_text = "".join(f" ({v})" for v in params.values())
         if model.supercell.n_sites <= SYNC_PRESET_SITES:
             try:
                 occ = preset_occupancy(model, name, seed=seed, **params)
@@ -170,7 +179,7 @@ class EditController:
     def _preset_done(self, model, name: str, occ) -> None:
         if model is not self.model:
             return  # the model was replaced while the worker ran
-        if not self.doc.set_occupancy(occ, f"Preset: {name.replace('_', ' ')}"):
+        if not self.doc.set_occupancy(occ, f"Preset: {name.replace('_', ' ')}{self._param_text}"):
             self.w.statusBar().showMessage(f"{name}: already in that arrangement", 3000)
 
     # ------------------------------------------------------------------ supercell

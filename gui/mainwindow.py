@@ -203,6 +203,8 @@ class MainWindow(QMainWindow):
             schemes.addAction(a)
 
         self.editor.build_presets_menu(self.menus["presets"])
+        for dock in self.docks.values():  # docks created before the menus existed
+            self.menus["window"].addAction(dock.toggleViewAction())
         self._act("help", "&About Layer Studio", self._about)
 
         tb = self.addToolBar("Main")

@@ -315,3 +315,19 @@ def test_energy_follows_oxidation_changes_and_large_edits(qtbot, isolated_settin
     w.act_undo.trigger()
     assert np.array_equal(model.occupancy, before)
     assert_close(w.readouts.energy_eV, fresh_energy(model))
+
+
+def test_presets_menu_lists_core_presets_and_stackings(qtbot, isolated_settings, messages):
+    from core.orderings import PRESETS
+    w = make_window(qtbot, small_model("3", layers=3))
+    texts = [a.text() for a in w.menus["presets"].actions()]
+    assert all(name.replace("_", " ") in texts for name in PRESETS)
+    sub = next(a.menu() for a in w.menus["presets"].actions() if a.menu() is not None)
+    next(a for a in sub.actions() if a.text() == "P3_112").trigger()
+    assert "P3_112" in w.document.undo_stack.undoText()
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: "(151)" in w.readouts.space_group_text, timeout=15000)   # reference section 2
+    next(a for a in sub.actions() if a.text() == "eclipsed").trigger()   # a P2 stacking on an O3 host
+    assert messages and messages[-1][0] == "error"
+    window_menu = [a.text() for a in w.menus["window"].actions()]
+    assert "Palette" in window_menu and "Readouts" in window_menu
