@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self.act_new = self._act("file", "&New model…", self.new_model, "Ctrl+N")
         self.act_open = self._act("file", "&Open…", f.open_dialog, "Ctrl+O")
         self.recent_menu = self.menus["file"].addMenu("Open &recent")
+        self._act("file", "Open &demo (Li2MnO3 honeycomb)", self.open_demo)
         self.act_save = self._act("file", "&Save", f.save, "Ctrl+S")
         self.act_save_as = self._act("file", "Save &as…", f.save_as, "Ctrl+Shift+S")
         self.menus["file"].addSeparator()
@@ -361,6 +362,14 @@ class MainWindow(QMainWindow):
     def _new_model_ready(self, model) -> None:
         model.metadata.setdefault("title", f"{model.formula()} {model.metadata.get('ordering', '')}".strip())
         self.document.set_model(model)
+        self.document.path = None
+        self._update_title()
+
+    def open_demo(self) -> None:
+        if not self.maybe_save():
+            return
+        from resources.demo import build_demo_model
+        self.document.set_model(build_demo_model())
         self.document.path = None
         self._update_title()
 
