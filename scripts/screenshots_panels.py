@@ -8,6 +8,7 @@ platform: no 3D view). Throw-away settings. Writes into docs/:
   panel_charge.png         state-of-charge slider half way, oxidised O marked
   panel_xrd.png            simulated XRD of the honeycomb with the 20-30 deg window
   view3d.png               the 3D view (oblique) of the honeycomb with a picked site
+  labmode.png              lab-meeting mode: full screen, readouts only, a snapshot stepped to
   labmode_compare.png      lab-meeting compare mode: honeycomb vs random snapshots
   migration_path.gif       animated GIF of the migration path
 """
@@ -185,7 +186,10 @@ def main() -> int:
     doc.set_occupancy(rnd.occupancy, "random")
     host.snapshots.take("random")
     host.lab.enter()
+    host.snapshots.current = -1
+    host.snapshots.step(1)          # PageDown: the first snapshot, captioned
     settle(app, w, 2)
+    shot("labmode.png")
     view = host.compare(1, 0)
     host.compare_dialog.resize(1500, 900)
     settle(app, w, 3)

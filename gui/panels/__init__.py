@@ -12,7 +12,8 @@ The window contract used here (gui/mainwindow.py): window.document, .layer_view,
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QVBoxLayout
+from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QMessageBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from core.errors import LayerStudioError
 
@@ -54,7 +55,7 @@ class PanelHost(QObject):
             "charge": add(self.charge, "State of charge", Qt.RightDockWidgetArea, "state_of_charge"),
             "xrd": add(self.xrd, "Simulated XRD", Qt.RightDockWidgetArea, "xrd"),
             "snapshots": add(self.snapshots, "Snapshots", Qt.RightDockWidgetArea, "snapshots"),
-            "view3d": add(self.view3d, "3D view", Qt.LeftDockWidgetArea, "view3d"),
+            "view3d": add(self._view3d_panel(), "3D view", Qt.LeftDockWidgetArea, "view3d"),
         }
         readouts_dock = window.docks.get("readouts")
         first = self.docks["mc"]
@@ -76,6 +77,31 @@ class PanelHost(QObject):
         if hasattr(window.readouts, "oxidation_changed"):
             snap.register_oxidation_listener(doc, window.readouts.oxidation_changed)
 
+    def _view3d_panel(self) -> QWidget:
+        """The 3D view (or its fallback message) with a row of view-direction buttons."""
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.view3d, 1)
+        if self.has_3d:
+            row = QHBoxLayout()
+            row.setContentsMargins(2, 0, 2, 2)
+            for axis, text, tip in (("a", "a", "view along a"), ("b", "b", "view along b"),
+                                    ("c", "c", "view along the supercell's third vector"),
+                                    ("stacking", "⊥", "view down the stacking normal (onto the layers)"),
+                                    ("perspective", "3D", "oblique view")):
+                b = QToolButton()
+                b.setAutoRaise(True)
+                b.setText(text)
+                b.setToolTip(tip)
+                b.clicked.connect(lambda _=False, ax=axis: self.view3d.view_along(ax))
+                row.addWidget(b)
+            row.addStretch(1)
+            lay.addLayout(row)
+            self.view3d.setToolTip("drag: rotate, wheel: zoom, click an atom: select it in the 2D editor")
+        return box
+
     # ------------------------------------------------------------------ wiring
     def _wire(self) -> None:
         doc, w = self.doc, self.window
@@ -85,6 +111,8 @@ class PanelHost(QObject):
         self.migration.sigIonMoved.connect(self.overlay.move_ion)
         self.snapshots.sigCompare.connect(self.compare)
         self.snapshots.sigMessage.connect(lambda m: w.statusBar().showMessage(m, 5000))
+        self.snapshots.sigStepped.connect(self._snapshot_shown)
+        self.lab.sigToggled.connect(lambda on: self.overlay.set_caption(None) if not on else None)
         if self.has_3d:
             doc.sigSitesChanged.connect(self._refresh_3d)
             doc.sigModelReplaced.connect(lambda: self.view3d.set_model(doc.model))
@@ -94,6 +122,11 @@ class PanelHost(QObject):
     def _refresh_3d(self, _sites) -> None:
         if self.overlay.preview_model is None:
             self.view3d.refresh()
+
+    def _snapshot_shown(self, index: int, name: str) -> None:
+        if self.lab.active:  # in front of a room the state's name is part of the picture
+            n = len(snap.snapshots(self.doc.model))
+            self.overlay.set_caption(f"{name}  ({index + 1}/{n})")
 
     # ------------------------------------------------------------------ previews
     def preview_occupancy(self, occupancy) -> None:

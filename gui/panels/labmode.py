@@ -28,6 +28,7 @@ class SnapshotPanel(QWidget):
 
     sigCompare = Signal(int, int)
     sigMessage = Signal(str)
+    sigStepped = Signal(int, str)  # a snapshot was gone to: index, name
 
     def __init__(self, doc, parent=None):
         super().__init__(parent)
@@ -96,8 +97,9 @@ class SnapshotPanel(QWidget):
             return
         self.current = index
         self.list.setCurrentRow(index)
-        self.sigMessage.emit(f"Snapshot {index + 1}/{self.list.count()}: "
-                             f"{snap.snapshots(self.doc.model)[index].get('name')}")
+        name = snap.snapshots(self.doc.model)[index].get("name", "")
+        self.sigMessage.emit(f"Snapshot {index + 1}/{self.list.count()}: {name}")
+        self.sigStepped.emit(index, name)
 
     def step(self, delta: int) -> None:
         n = len(snap.snapshots(self.doc.model))

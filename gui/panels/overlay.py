@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QLabel
 
 from core.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
 
@@ -21,6 +22,42 @@ def wrapped_xy(supercell, sites) -> np.ndarray:
     f = xy @ np.linalg.inv(L)
     f -= np.floor(f + 1e-6)
     return f @ L
+
+
+class _CornerLabel(QLabel):
+    """A text pinned to a corner of a widget (follows its resizes)."""
+
+    def __init__(self, host, corner: str, style: str):
+        super().__init__(host)
+        self.corner = corner
+        self.setStyleSheet(style + " padding: 3px 6px; border-radius: 3px;")
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.hide()
+        host.installEventFilter(self)
+
+    def show_text(self, text: str | None, point_size: float | None = None) -> None:
+        if not text:
+            self.hide()
+            return
+        if point_size:
+            f = self.font()
+            f.setPointSizeF(point_size)
+            self.setFont(f)
+        self.setText(text)
+        self.adjustSize()
+        self._place()
+        self.show()
+        self.raise_()
+
+    def _place(self) -> None:
+        host = self.parentWidget()
+        x = 6 if self.corner == "top-left" else host.width() - self.width() - 6
+        self.move(max(x, 0), 6)
+
+    def eventFilter(self, obj, ev):  # noqa: N802
+        if ev.type() == QEvent.Resize and self.isVisible():
+            self._place()
+        return False
 
 
 class LayerOverlay(QObject):
@@ -51,10 +88,12 @@ class LayerOverlay(QObject):
         self.pick_item = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=None,
                                             pen=pg.mkPen((255, 170, 0), width=4))
         self.pick_item.setZValue(55)
-        self.banner = pg.TextItem("", color=(150, 0, 0), anchor=(0, 0))
-        self.banner.setZValue(70)
+        # texts stay in widget pixels (not data coordinates), so zoom and full screen keep them in place
+        self.banner = _CornerLabel(lv, "top-left", "color: #960000; background: rgba(255,255,255,200);")
+        self.caption = _CornerLabel(lv, "top-right", "color: #141414; background: rgba(255,255,255,210); "
+                                    "font-weight: bold;")
         for item in (self.path_item, self.head, self.inter_item, self.ion_item, self.oxo_item,
-                     self.pick_item, self.banner):
+                     self.pick_item):
             lv.addItem(item)
             item.setVisible(False)
         document.sigSitesChanged.connect(self._doc_edited)
@@ -75,11 +114,7 @@ class LayerOverlay(QObject):
         if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
             self.view3d.set_occupancy(model.occupancy)
         self._show_oxidised(oxidised_o)
-        vb = lv.getPlotItem().getViewBox()
-        (x0, _x1), (_y0, y1) = vb.viewRange()
-        self.banner.setText(caption)
-        self.banner.setPos(x0, y1)
-        self.banner.setVisible(True)
+        self.banner.show_text(caption)
 
     def end_preview(self) -> None:
         if self.preview_model is None:
@@ -90,7 +125,11 @@ class LayerOverlay(QObject):
         if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
             self.view3d.set_occupancy(self.doc.model.occupancy)
         self.oxo_item.setVisible(False)
-        self.banner.setVisible(False)
+        self.banner.show_text(None)
+
+    def set_caption(self, text: str | None, point_size: float = 22.0) -> None:
+        """A large caption in the top-right corner of the layer view (None/empty hides it)."""
+        self.caption.show_text(text, point_size)
 
     def _show_oxidised(self, sites) -> None:
         if sites is None or not len(sites):
@@ -116,7 +155,7 @@ class LayerOverlay(QObject):
         self.set_path(None)
         self.show_pick(None)
         self.oxo_item.setVisible(False)
-        self.banner.setVisible(False)
+        self.banner.show_text(None)
 
     # ------------------------------------------------------------------ paths and the moving ion
     def _site_xy(self, site: int) -> np.ndarray:

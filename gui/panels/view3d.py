@@ -218,7 +218,8 @@ def _make_view_class():
             self._sites = np.zeros(0, np.int64)  # site index of each drawn atom
             self._pos = np.zeros((0, 3))
             self._press = None
-            self._marker_pos = None
+            self._axis = "perspective"
+            self._user_camera = False  # the user rotated/zoomed: do not refit on resize
             self.atoms = SphereSprites(pxMode=False, glOptions="opaque")
             self.box = Lines(mode="lines", color=(0.2, 0.2, 0.2, 1.0), width=1.5,
                                          antialias=True)
@@ -321,6 +322,8 @@ def _make_view_class():
                           "perspective": np.array([0.55, -1.0, 0.35])}
             if axis not in directions:
                 raise ValueError(f"unknown view axis {axis!r}")
+            self._axis = axis
+            self._user_camera = False
             elev, azim = camera_angles(directions[axis])
             # the largest body diagonal bounds the cell seen from any side (|a + b| is only a in a
             # 120-degree cell); the field of view is horizontal, so in a wide widget the vertical
@@ -357,6 +360,21 @@ def _make_view_class():
         def mousePressEvent(self, ev):  # noqa: N802
             self._press = ev.position()
             super().mousePressEvent(ev)
+
+        def mouseMoveEvent(self, ev):  # noqa: N802
+            if ev.buttons():
+                self._user_camera = True
+            super().mouseMoveEvent(ev)
+
+        def wheelEvent(self, ev):  # noqa: N802
+            self._user_camera = True
+            super().wheelEvent(ev)
+
+        def resizeEvent(self, ev):  # noqa: N802
+            super().resizeEvent(ev)
+            # keep the whole cell in view as the dock is resized, unless the user moved the camera
+            if self.model is not None and not self._user_camera:
+                self.view_along(self._axis)
 
         def mouseReleaseEvent(self, ev):  # noqa: N802
             super().mouseReleaseEvent(ev)
