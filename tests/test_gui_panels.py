@@ -168,11 +168,13 @@ def test_xrd_superlattice_window(qtbot, runner):
     assert np.allclose(hc["two_theta"], ref.x) and np.allclose(hc["intensity"], ref.y)
     # ordered honeycomb: superlattice reflections in 20-30 deg (reference section 11)
     assert hc["window_max"] > 5.0
+    panel.pin_reference()   # keep the ordered pattern in grey for comparison
     # an edit (back to a random layer) updates the pattern after the debounce, in the worker
     panel.show()
     with qtbot.waitSignal(panel.sigUpdated, timeout=20000) as blocker:
         doc.set_occupancy(random_model(seed=11).occupancy, "random")
     assert blocker.args[0]["window_max"] < hc["window_max"]
+    assert len(panel.ref_curve.getData()[0]) > 0 and panel.reference is hc
 
 
 # ---------------------------------------------------------------------------------------------- Monte Carlo

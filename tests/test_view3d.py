@@ -47,7 +47,7 @@ def view(qtbot):
 
 
 @pytest.mark.gl
-def test_atoms_drawn_and_rendered(qtbot, view):
+def test_atoms_drawn_and_rendered(qtbot, view, tmp_path):
     m = small_model()
     m.apply([(int(m.supercell.tm_sites[0]), 0)])  # one vacancy: not drawn
     view.set_model(m)
@@ -58,6 +58,9 @@ def test_atoms_drawn_and_rendered(qtbot, view):
     assert (arr < 200).mean() > 0.02  # atoms cover part of the white background
     big = view.render_image(2)
     assert (big.width(), big.height()) == (2 * view.width(), 2 * view.height())
+    from gui.panels.figures import export_figure, image_size
+    out = export_figure(view, tmp_path / "view3d.png", 4)
+    assert image_size(out) == (4 * view.width(), 4 * view.height())
 
 
 @pytest.mark.gl

@@ -210,6 +210,7 @@ class PanelHost(QObject):
             for axis, label in (("a", "a"), ("b", "b"), ("c", "c"), ("stacking", "stacking normal"),
                                 ("perspective", "oblique")):
                 along.addAction(label, lambda ax=axis: (self.show_dock("view3d"), self.view3d.view_along(ax)))
+        act("file", "Export current view at 4x…", self.export_current_dialog, "Ctrl+Alt+E")
         fig = w.menus["file"].addMenu("Export &figure (4x)")
         fig.addAction("Layer view…", lambda: self.export_figure_dialog("layer"))
         fig.addAction("3D view…", lambda: self.export_figure_dialog("3d"))
@@ -244,6 +245,17 @@ class PanelHost(QObject):
                 raise LayerStudioError("open a snapshot comparison first (Tools > Compare snapshots)")
             return self.compare_view
         raise LayerStudioError(f"unknown view {which!r}")
+
+    def current_view(self) -> str:
+        """'compare' if the compare window is active, '3d' if the 3D view has focus, else 'layer'."""
+        if self.compare_dialog is not None and self.compare_dialog.isActiveWindow():
+            return "compare"
+        if self.has_3d and (self.view3d.hasFocus() or self.view3d.underMouse()):
+            return "3d"
+        return "layer"
+
+    def export_current_dialog(self) -> None:
+        self.export_figure_dialog(self.current_view())
 
     def export_figure(self, which: str, path, scale: int = SCALE):
         return export_figure(self.figure_widget(which), path, scale)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .style import CURVE
 
@@ -79,12 +79,19 @@ class XRDPanel(QWidget):
         self.window_label.setWordWrap(True)
         self.log_box = QCheckBox("log scale")
         self.log_box.toggled.connect(self._redraw)
+        self.pin_btn = QPushButton("Pin as reference")
+        self.pin_btn.setToolTip("keep the current pattern in grey to compare with after edits")
+        self.pin_btn.clicked.connect(self.pin_reference)
+        self.reference = None
+        self.ref_curve = self.plot.plot([], [], pen=pg.mkPen((150, 150, 150), width=1.2))
+        self.ref_curve.setZValue(-5)
         self.auto_box = QCheckBox("update after edits")
         self.auto_box.setChecked(True)
         lay = QVBoxLayout(self)
         lay.addWidget(self.plot, 1)
         row = QHBoxLayout()
         row.addWidget(self.window_label, 1)
+        row.addWidget(self.pin_btn)
         row.addWidget(self.log_box)
         row.addWidget(self.auto_box)
         lay.addLayout(row)
@@ -128,15 +135,25 @@ class XRDPanel(QWidget):
             "% of the strongest peak")
         self.sigUpdated.emit(result)
 
+    def pin_reference(self) -> None:
+        """Keep the current pattern as a grey reference curve (e.g. the ordered model before edits)."""
+        self.reference = self.result
+        self._redraw()
+
+    def _profile(self, r):
+        grid = np.linspace(*RANGE, 3500)
+        prof = broadened(r["two_theta"], r["intensity"], grid)
+        return grid, (np.log10(1 + prof) if self.log_box.isChecked() else prof)
+
     def _redraw(self, *args) -> None:
         r = self.result
         if r is None:
             return
-        grid = np.linspace(*RANGE, 3500)
-        prof = broadened(r["two_theta"], r["intensity"], grid)
-        y = r["intensity"]
-        if self.log_box.isChecked():
-            prof = np.log10(1 + prof)
-            y = np.log10(1 + y)
+        grid, prof = self._profile(r)
+        y = np.log10(1 + r["intensity"]) if self.log_box.isChecked() else r["intensity"]
         self.curve.setData(grid, prof)
         self.sticks.setOpts(x=r["two_theta"], height=y, width=0.08)
+        if self.reference is not None:
+            self.ref_curve.setData(*self._profile(self.reference))
+        else:
+            self.ref_curve.setData([], [])
