@@ -241,6 +241,18 @@ def test_monte_carlo_abort(qtbot, runner):
     assert doc.undo_stack.count() == 0
 
 
+def test_monte_carlo_nothing_to_anneal_is_a_message(qtbot, runner):
+    from gui.panels.mc_panel import MonteCarloPanel
+
+    doc = Document(Model.build("O3", "Li", supercell="3", layers=1, tm_spec="Co"))  # LiCoO2
+    panel = MonteCarloPanel(doc, runner)
+    qtbot.addWidget(panel)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.task is None, timeout=20000)
+    assert "nothing to anneal" in panel.status.text()
+    assert panel.start_btn.isEnabled() and panel.results.count() == 0
+
+
 # ---------------------------------------------------------------------------------------------- migration
 def delithiated_honeycomb(n=3):
     """Honeycomb Li2MnO3 with every TM-layer Li removed: in-plane Mn migration into the vacated

@@ -201,7 +201,6 @@ class LabMode(QObject):
         self._was_maximized = False
         self.shortcuts = []
         sc = QShortcut(QKeySequence(Qt.Key_F11), window)
-        sc.setContext(Qt.ApplicationShortcut)
         sc.activated.connect(self.toggle)
         self.shortcuts.append(sc)
         # Esc and the arrows only exist in lab mode: outside it Esc belongs to the editor (cancel a
