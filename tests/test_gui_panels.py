@@ -400,14 +400,19 @@ def test_charge_preview_moves_layer_view_and_paths(qtbot, window):
     with qtbot.waitSignal(host.charge.sigReady, timeout=30000):
         host.charge.rebuild()
     n = host.charge.slider.maximum()
-    host.charge.slider.setValue(n)
+    window.editor.set_lioli_overlay(True)
     lv = window.layer_view
+    o = doc.model.supercell.o_sites
+    assert np.all(lv._o_counts[o] == 1)   # Li2MnO3: one Li-O-Li axis on every O (reference sec. 9)
+    host.charge.slider.setValue(n)
+    assert np.all(lv._o_counts[o] == 0)   # fully delithiated preview: no Li left on any axis
     # the layer view shows the charged state (no Li left), the document keeps its Li
     assert not np.any(lv.model.occupancy == 1) and np.any(doc.model.occupancy == 1)
     assert host.migration.preview_model is lv.model
     assert host.overlay.oxo_item.isVisible()  # oxidised O marked
     host.charge.slider.setValue(0)
     assert lv.model is doc.model and host.migration.preview_model is None
+    assert np.all(lv._o_counts[o] == 1)
     assert doc.undo_stack.count() == 0
 
 

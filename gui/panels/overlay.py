@@ -69,6 +69,7 @@ class LayerOverlay(QObject):
         self.doc = document
         self.view3d = view3d
         self.preview_model = None
+        self._saved_counts = None  # (document's Li-O-Li counts,) while a preview recolours O
         self.path = None
         self._start_xy = None
         lv = layer_view
@@ -110,6 +111,7 @@ class LayerOverlay(QObject):
             raise ValueError("a preview must use the document's supercell")
         self.preview_model = model
         lv.model = model
+        self._preview_oxygen_counts(model)
         lv.recolour_all()
         if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
             self.view3d.set_occupancy(model.occupancy)
@@ -121,11 +123,27 @@ class LayerOverlay(QObject):
             return
         self.preview_model = None
         self.lv.model = self.doc.model
+        if self._saved_counts is not None:
+            self.lv.set_oxygen_counts(self._saved_counts[0])
+            self._saved_counts = None
         self.lv.recolour_all()
         if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
             self.view3d.set_occupancy(self.doc.model.occupancy)
         self.oxo_item.setVisible(False)
         self.banner.show_text(None)
+
+    def _preview_oxygen_counts(self, model) -> None:
+        """When O are coloured by Li-O-Li count, colour them by the previewed state's counts."""
+        current = getattr(self.lv, "_o_counts", None)
+        if current is None and self._saved_counts is None:
+            return
+        try:
+            from core.oxygen import OxygenEnvironments
+        except ImportError:
+            return
+        if self._saved_counts is None:
+            self._saved_counts = (current,)
+        self.lv.set_oxygen_counts(OxygenEnvironments(model).site_values("li_o_li"))
 
     def set_caption(self, text: str | None, point_size: float = 22.0) -> None:
         """A large caption in the top-right corner of the layer view (None/empty hides it)."""
@@ -152,6 +170,7 @@ class LayerOverlay(QObject):
 
     def _doc_replaced(self) -> None:
         self.preview_model = None
+        self._saved_counts = None
         self.set_path(None)
         self.show_pick(None)
         self.oxo_item.setVisible(False)
