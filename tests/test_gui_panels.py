@@ -410,6 +410,9 @@ def test_charge_preview_moves_layer_view_and_paths(qtbot, window):
     assert not np.any(lv.model.occupancy == 1) and np.any(doc.model.occupancy == 1)
     assert host.migration.preview_model is lv.model
     assert host.overlay.oxo_item.isVisible()  # oxidised O marked
+    # the key readouts of the previewed state are written on the layer view itself (lab-meeting mode)
+    q_full = 96485.33212 * (4 / 3) / (3.6 * 116.818 / 1.5)   # all Li of Li[Li1/3Mn2/3]O2 removed
+    assert f"{q_full:.0f} mAh/g" in host.overlay.banner.text() and "O2-/O-" in host.overlay.banner.text()
     host.charge.slider.setValue(0)
     assert lv.model is doc.model and host.migration.preview_model is None
     assert np.all(lv._o_counts[o] == 1)

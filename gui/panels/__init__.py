@@ -145,8 +145,11 @@ class PanelHost(QObject):
             return
         model = with_state(self.doc.model, state.occupancy,
                            {**self.doc.model.oxidation, **species_mean_oxidation(state)})
-        self.overlay.show_preview(model, f"x = {state.x_removed:.3f} removed - preview, not applied; "
-                                         "gold: oxidised O (O-)",
+        fu = model.formula_units()
+        self.overlay.show_preview(model, f"x = {state.x_removed:.3f} removed: {state.capacity_mAh_g:.0f} mAh/g "
+                                         f"({100 * state.anionic_share:.0f} % from O), "
+                                         f"{state.active_couple or '-'}, {state.energy_eV / fu:.3f} eV/MO2 — "
+                                         "preview, not applied; gold: oxidised O (O-)",
                                   oxidised_o=state.oxidised_o)
         self.migration.set_preview_model(model)
 
