@@ -148,7 +148,7 @@ class PanelHost(QObject):
         fu = model.formula_units()
         self.overlay.show_preview(model, f"x = {state.x_removed:.3f} removed: {state.capacity_mAh_g:.0f} mAh/g "
                                          f"({100 * state.anionic_share:.0f} % from O), "
-                                         f"{state.active_couple or '-'}, {state.energy_eV / fu:.3f} eV/MO2 — "
+                                         f"{state.active_couple or '-'}, {state.energy_eV / fu:.3f} eV/MO2\n"
                                          "preview, not applied; gold: oxidised O (O-)",
                                   oxidised_o=state.oxidised_o)
         self.migration.set_preview_model(model)

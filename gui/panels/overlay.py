@@ -27,9 +27,10 @@ def wrapped_xy(supercell, sites) -> np.ndarray:
 class _CornerLabel(QLabel):
     """A text pinned to a corner of a widget (follows its resizes)."""
 
-    def __init__(self, host, corner: str, style: str):
+    def __init__(self, host, corner: str, style: str, bold: bool = False):
         super().__init__(host)
         self.corner = corner
+        self.bold = bold
         self.setStyleSheet(style + " padding: 3px 6px; border-radius: 3px;")
         self.setAttribute(Qt.WA_TransparentForMouseEvents)
         self.hide()
@@ -39,15 +40,26 @@ class _CornerLabel(QLabel):
         if not text:
             self.hide()
             return
+        f = self.font()
+        f.setBold(self.bold)
         if point_size:
-            f = self.font()
             f.setPointSizeF(point_size)
-            self.setFont(f)
+        self.setFont(f)
         self.setText(text)
-        self.adjustSize()
+        self._fit()
         self._place()
         self.show()
         self.raise_()
+
+    def _fit(self) -> None:
+        """As wide as the longest line, at most the host's width (then wrapped)."""
+        fm = self.fontMetrics()
+        longest = max((fm.horizontalAdvance(t) for t in self.text().split("\n")), default=0)
+        room = max(self.parentWidget().width() - 12, 100)
+        w = min(longest + 24, room)
+        self.setWordWrap(longest + 24 > room)  # wrap only when the longest line cannot fit
+        self.setFixedWidth(w)
+        self.setFixedHeight(self.heightForWidth(w) if self.heightForWidth(w) > 0 else fm.height() + 8)
 
     def _place(self) -> None:
         host = self.parentWidget()
@@ -56,6 +68,7 @@ class _CornerLabel(QLabel):
 
     def eventFilter(self, obj, ev):  # noqa: N802
         if ev.type() == QEvent.Resize and self.isVisible():
+            self._fit()
             self._place()
         return False
 
@@ -91,8 +104,8 @@ class LayerOverlay(QObject):
         self.pick_item.setZValue(55)
         # texts stay in widget pixels (not data coordinates), so zoom and full screen keep them in place
         self.banner = _CornerLabel(lv, "top-left", "color: #960000; background: rgba(255,255,255,200);")
-        self.caption = _CornerLabel(lv, "top-right", "color: #141414; background: rgba(255,255,255,210); "
-                                    "font-weight: bold;")
+        self.caption = _CornerLabel(lv, "top-right", "color: #141414; background: rgba(255,255,255,210);",
+                                    bold=True)
         for item in (self.path_item, self.head, self.inter_item, self.ion_item, self.oxo_item,
                      self.pick_item):
             lv.addItem(item)
