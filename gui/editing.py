@@ -40,6 +40,11 @@ def tile_model(model, matrix, layers: int):
     return out
 
 
+def popup_menu(menu: QMenu, screen_pos) -> None:
+    """Show a context menu modally (module-level so tests can replace it)."""
+    menu.exec(screen_pos)
+
+
 class ReplaceModelCommand:
     """Factory for an undo command that swaps the document's model (supercell change)."""
 
@@ -114,8 +119,7 @@ class EditController:
             self.w.statusBar().showMessage("Swap cancelled", 2000)
 
     def context_menu(self, site: int, screen_pos) -> None:
-        menu = self.build_context_menu(site)
-        menu.exec(screen_pos)
+        popup_menu(self.build_context_menu(site), screen_pos)
 
     def build_context_menu(self, site: int) -> QMenu:
         menu = QMenu(self.w)

@@ -331,3 +331,13 @@ def test_presets_menu_lists_core_presets_and_stackings(qtbot, isolated_settings,
     assert messages and messages[-1][0] == "error"
     window_menu = [a.text() for a in w.menus["window"].actions()]
     assert "Palette" in window_menu and "Readouts" in window_menu
+
+
+def test_real_right_click_opens_the_site_menu(qtbot, win, monkeypatch):
+    from gui import editing
+    shown = []
+    monkeypatch.setattr(editing, "popup_menu", lambda menu, pos: shown.append([x.text() for x in menu.actions()]))
+    site = int(win.layer_view.sites[5])
+    click_site(qtbot, win.layer_view, site, button=Qt.RightButton)
+    assert shown and "Swap with…" in shown[-1] and "Site info…" in shown[-1]
+    assert win.document.undo_stack.count() == 0   # a right click never edits
