@@ -134,3 +134,41 @@ def test_autosave_and_recovery_after_crash(qtbot, isolated_settings, messages, m
     assert not dead.exists()               # offered once
     w.document.undo_stack.setClean()
     assert not w.recovery.path.exists()    # a clean document needs no recovery file
+
+
+def test_worker_progress_cancel_and_errors(qtbot):
+    import threading
+    from core.errors import OrderingError
+    from gui.workers import TaskRunner
+    runner = TaskRunner()
+    started = threading.Event()
+
+    def slow_generator(n):
+        for k in range(n):
+            started.set()
+            yield {"progress": k / n, "message": f"step {k}"}
+            threading.Event().wait(0.01)
+        return "done"
+
+    got = []
+    t = runner.submit(slow_generator, 3, label="short", on_result=got.append)
+    qtbot.waitUntil(lambda: t.done.is_set() and not runner.busy(), timeout=5000)
+    assert got == ["done"]
+    progress, results, cancelled = [], [], []
+    t = runner.submit(slow_generator, 10_000, label="long", on_progress=progress.append,
+                      on_result=results.append)
+    t.signals.sigCancelled.connect(lambda: cancelled.append(True))
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: len(progress) > 0, timeout=5000)
+    t.cancel()
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=5000)
+    assert cancelled and not results
+    assert 0 <= progress[-1]["progress"] < 1
+
+    def bad_input():
+        raise OrderingError("ribbon needs a multiple of 5 sites")
+    errors = []
+    runner.submit(bad_input, label="preset", on_error=errors.append)
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=5000)
+    assert errors == ["ribbon needs a multiple of 5 sites"]
+    runner.shutdown()
