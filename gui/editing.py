@@ -202,14 +202,35 @@ class EditController:
                 dialogs.show_error(self.w, "Change supercell", f"cannot read {text!r}")
 
     def change_supercell(self, matrix, layers: int) -> bool:
+        """Tile the model into a bigger cell as one undo step (in a worker beyond SYNC_PRESET_SITES;
+        then the return value only says the job started)."""
+        model = self.model
+        target = model.supercell.n_sites
         try:
-            new = tile_model(self.model, matrix, layers)
+            from core.supercell import parse_supercell_spec
+            M = parse_supercell_spec(matrix)
+            target = int(round(abs(np.linalg.det(M)) / abs(np.linalg.det(model.supercell.matrix))
+                               * layers / model.supercell.layers * model.supercell.n_sites))
         except LayerStudioError as exc:
             dialogs.show_error(self.w, "Change supercell", str(exc))
             return False
-        cmd = ReplaceModelCommand.make(self.doc, new, f"Supercell {new.supercell.describe()}")
-        self.doc.undo_stack.push(cmd)
+        if target > SYNC_PRESET_SITES:
+            self.w.runner.submit(tile_model, model, matrix, layers, label="Change supercell",
+                                 on_result=lambda new, m=model: self._tiled(m, new),
+                                 on_error=lambda msg: dialogs.show_error(self.w, "Change supercell", msg))
+            return True
+        try:
+            new = tile_model(model, matrix, layers)
+        except LayerStudioError as exc:
+            dialogs.show_error(self.w, "Change supercell", str(exc))
+            return False
+        self._tiled(model, new)
         return True
+
+    def _tiled(self, old_model, new) -> None:
+        if old_model is not self.model:
+            return
+        self.doc.undo_stack.push(ReplaceModelCommand.make(self.doc, new, f"Supercell {new.supercell.describe()}"))
 
     # ------------------------------------------------------------------ overlays
     def model_replaced(self) -> None:
