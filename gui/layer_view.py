@@ -501,6 +501,13 @@ class LayerView(pg.PlotWidget):
         super().mouseReleaseEvent(ev)
 
     # ------------------------------------------------------------------ hover
+    def leaveEvent(self, ev):
+        super().leaveEvent(ev)
+        if self.__dict__.get("_hover", -1) >= 0:
+            self._hover = -1
+            self.hover_item.clear()
+            self.sigSiteHovered.emit(-1)
+
     def _mouse_moved(self, scene_pos) -> None:
         if self.model is None:
             return
