@@ -28,3 +28,51 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gl" in item.keywords:
                 item.add_marker(skip)
+
+
+#: Modal calls that a test triggered (title/kind); a modal dialog in a headless test would otherwise
+#: block the whole run forever, e.g. an unsaved-changes prompt during widget teardown, which happens
+#: after `monkeypatch` has restored the real dialogs.
+MODAL_CALLS: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_modal_dialogs():
+    """Make every modal Qt dialog/menu return 'cancel' at once for the whole session (recorded)."""
+    try:
+        from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox
+    except ImportError:  # pragma: no cover - core-only environments
+        yield MODAL_CALLS
+        return
+
+    def record(kind, result):
+        def fake(*args, **kwargs):
+            MODAL_CALLS.append(kind)
+            return result
+        return staticmethod(fake) if kind.startswith("static") else fake
+
+    saved = []
+    patches = [
+        (QDialog, "exec", record("QDialog.exec", 0)),
+        (QMenu, "exec", record("QMenu.exec", None)),
+        (QMessageBox, "exec", record("QMessageBox.exec", int(QMessageBox.StandardButton.Cancel))),
+        (QMessageBox, "warning", record("static QMessageBox.warning", QMessageBox.StandardButton.Ok)),
+        (QMessageBox, "critical", record("static QMessageBox.critical", QMessageBox.StandardButton.Ok)),
+        (QMessageBox, "information", record("static QMessageBox.information", QMessageBox.StandardButton.Ok)),
+        (QMessageBox, "question", record("static QMessageBox.question", QMessageBox.StandardButton.Cancel)),
+        (QFileDialog, "getOpenFileName", record("static QFileDialog.getOpenFileName", ("", ""))),
+        (QFileDialog, "getSaveFileName", record("static QFileDialog.getSaveFileName", ("", ""))),
+        (QInputDialog, "getText", record("static QInputDialog.getText", ("", False))),
+    ]
+    for cls, name, fake in patches:
+        saved.append((cls, name, cls.__dict__.get(name, getattr(cls, name))))
+        setattr(cls, name, fake)
+    yield MODAL_CALLS
+    for cls, name, original in saved:
+        setattr(cls, name, original)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if MODAL_CALLS:
+        terminalreporter.write_line(f"modal dialogs suppressed during tests: {len(MODAL_CALLS)} "
+                                    f"({', '.join(sorted(set(MODAL_CALLS)))})")
