@@ -62,7 +62,7 @@ def test_bit_flips(flips):
     data = bytearray(VALID)
     for pos, bit in flips:
         data[pos] ^= 1 << bit
-    load_or_error(bytes(data))
+    assert isinstance(load_or_error(bytes(data)), (Model, ProjectFileError))
 
 
 @FUZZ
@@ -93,7 +93,7 @@ def test_valid_file_with_one_field_replaced(path, value):
     for k in path[:-1]:
         d = d[k]
     d[path[-1]] = value
-    load_or_error(json.dumps(doc).encode())
+    assert isinstance(load_or_error(json.dumps(doc).encode()), (Model, ProjectFileError))
 
 
 @pytest.mark.parametrize("n", [0, 1, 17, len(VALID) // 2, len(VALID) - 3])
