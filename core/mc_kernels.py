@@ -100,14 +100,9 @@ def anneal_chunk_dense(q, sp, glo, ghi, M, phi, temps, attempts_per_temp, state,
                  energy, best_energy, best_sp, tol):
     """As `anneal_chunk` with the dense active-site matrix M (n, n) (eV/e^2) instead of the W table.
 
-    Metropolis swaps at each temperature of `temps` (kT, eV), `attempts_per_temp` attempts each.
-
-    q (n,) charges, sp (n,) int8 species codes, glo / ghi (n,) int64: the active sites are ordered by
-    swap group and site i swaps only with sites glo[i] <= j < ghi[i] (its group), bl (n,) basis index, g (n, 3) translation-group coordinates, W the Ewald table, mii (n,)
-    diagonal M_ii, phi (n,) potentials: all of the active sites, updated in place. best_sp (n,) receives
-    the lowest-energy species arrangement met when it improves on best_energy by more than tol.
-    An attempt picks a site, then a partner in its group holding a different species (partners of
-    equal species are redrawn, up to 64 times, and not counted). Returns (energy, best_energy, accepted, attempted).
+    Kept as a separate kernel (not a shared one with a matrix-element callback) because numba cannot
+    inline a first-class function in the hot loop; the dense form is faster whenever M fits in cache.
+    Arguments and return value are those of `anneal_chunk` without bl, g, W and mii.
     """
     n = q.shape[0]
     accepted = 0
