@@ -113,6 +113,13 @@ class ReadoutPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.sections: dict[str, QGroupBox] = {}
+        # shown while another state (a state-of-charge preview) is displayed instead of the document
+        self.preview_banner = QLabel()
+        self.preview_banner.setWordWrap(True)
+        self.preview_banner.setStyleSheet("color: #A00000; font-weight: bold")
+        self.preview_banner.setVisible(False)
+        self._layout.addWidget(self.preview_banner)
+        self.preview_model = None
 
         self.has_ewald = have("ewald")
         self.has_capacity = have("capacity")
@@ -306,6 +313,8 @@ class ReadoutPanel(QWidget):
     def sites_changed(self, sites) -> None:
         """Called for every edit, undo and redo: O(len(sites)) work here, the rest debounced."""
         self._version += 1
+        if self.preview_model is not None:
+            self.end_preview()
         self._site_energy_cache = None
         sites = np.asarray(sites, dtype=np.int64)
         if self.oxygen is not None:
@@ -365,12 +374,15 @@ class ReadoutPanel(QWidget):
         return None if self.oxygen is None else self.oxygen.site_values("li_o_li")
 
     # ------------------------------------------------------------------ composition-level readouts
-    def _update_fast(self) -> None:
+    def _update_fast(self, model=None, oxygen=None) -> None:
+        """Composition, charge, capacity and O readouts of the document (or of `model`, a preview)."""
+        if model is None and self.preview_model is not None:
+            return  # a preview is on screen; the document's values come back with end_preview()
         if self.__dict__.get("_history_dirty") and self.has_ewald:
             # the plot redraw is the slowest part of a click: batch it with the other cheap readouts
             self._history_dirty = False
             self.history_curve.setData(np.arange(len(self._history)), np.array(self._history))
-        m = self.model
+        m = self.model if model is None else model
         self.lab_formula.setText(m.formula() or "(empty)")
         self.lab_layer_formula.setText(m.layer_formula())
         q = m.net_charge
@@ -382,18 +394,18 @@ class ReadoutPanel(QWidget):
         else:
             self.lab_charge.setText("0 (neutral)")
         if self.has_capacity:
-            self._update_capacity()
-        if self.oxygen is not None:
-            o = self.oxygen
+            self._update_capacity(m)
+        o = self.oxygen if oxygen is None else oxygen
+        if o is not None:
             self.lab_lioli_hist.setText(" / ".join(str(v) for v in o.histogram) + f"  (of {o.n_oxygen})")
             self.lab_lioli_mean.setText(f"{o.li_o_li_mean:.3f}")
             self.lab_aoa.setText(f"{o.a_o_a_mean:.3f}")
 
-    def _update_capacity(self) -> None:
+    def _update_capacity(self, model) -> None:
         from core.capacity import capacity_summary
         from core.errors import LayerStudioError
         try:
-            s = capacity_summary(self.model)
+            s = capacity_summary(model)
         except LayerStudioError as exc:
             self.lab_capacity.setText("-")
             self.lab_capacity_note.setText(str(exc))
@@ -404,6 +416,41 @@ class ReadoutPanel(QWidget):
                                   f"anionic {c['anionic']:.1f})")
         self.capacity_bar.set_values(c["cationic"], c["anionic"])
         self.lab_capacity_note.setText(s.get("oxidation_note") or "")
+
+    # ------------------------------------------------------------------ previews
+    def show_preview(self, model, energy_eV: float | None, title: str) -> None:
+        """Show the readouts of `model` (a state not in the document, e.g. a state of charge).
+
+        energy_eV: its Ewald energy (eV per cell) if the caller has it. The energy line then reads the
+        preview's energy and its difference from the document; capacity and O statistics are the
+        preview's (what is left to extract from that state). Any document edit ends the preview.
+        """
+        if self.preview_model is None and self.has_ewald:
+            self._delta_text = self.lab_delta.text()
+        self.preview_model = model
+        self.preview_banner.setText(f"Preview, not applied: {title}")
+        self.preview_banner.setVisible(True)
+        fu = model.formula_units()
+        if self.has_ewald and energy_eV is not None:
+            self.lab_energy.setText(f"{energy_eV / fu:.4f} eV")
+            if self.energy_eV is not None:
+                self.lab_delta.setText(f"{(energy_eV - self.energy_eV) / fu * 1e3:+.2f} meV/MO2 vs document")
+        oxygen = None
+        if self.has_oxygen:
+            from core.oxygen import OxygenEnvironments
+            oxygen = OxygenEnvironments(model)
+        self._update_fast(model, oxygen)
+
+    def end_preview(self) -> None:
+        """Back to the document's readouts."""
+        if self.preview_model is None:
+            return
+        self.preview_model = None
+        self.preview_banner.setVisible(False)
+        if self.energy_eV is not None:
+            self._show_energy(None)
+            self.lab_delta.setText(getattr(self, "_delta_text", ""))
+        self._update_fast()
 
     # ------------------------------------------------------------------ slow readouts (workers)
     def _run_slow(self) -> None:

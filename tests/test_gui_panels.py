@@ -413,9 +413,23 @@ def test_charge_preview_moves_layer_view_and_paths(qtbot, window):
     # the key readouts of the previewed state are written on the layer view itself (lab-meeting mode)
     q_full = 96485.33212 * (4 / 3) / (3.6 * 116.818 / 1.5)   # all Li of Li[Li1/3Mn2/3]O2 removed
     assert f"{q_full:.0f} mAh/g" in host.overlay.banner.text() and "O2-/O-" in host.overlay.banner.text()
+    # the Readouts dock follows the preview: energy of the charged state from a fresh engine, no Li-O-Li
+    from core.ewald import EwaldEngine
+    ro = window.readouts
+    state = host.charge.cm.state(n)
+    fu = doc.model.formula_units()
+    assert ro.preview_banner.isVisibleTo(ro)
+    e_fresh = EwaldEngine(doc.model.supercell).energy(state.charges) / fu
+    assert ro.lab_energy.text() == f"{e_fresh:.4f} eV"
+    assert ro.lab_lioli_hist.text().startswith(f"{len(o)} / 0 / 0 / 0")
+    assert ro.lab_capacity.text().startswith("<b>0.0</b>")   # nothing left to extract from MnO3
+    assert ro.lab_formula.text() == "MnO3"
     host.charge.slider.setValue(0)
     assert lv.model is doc.model and host.migration.preview_model is None
     assert np.all(lv._o_counts[o] == 1)
+    assert not ro.preview_banner.isVisibleTo(ro)
+    assert ro.lab_energy.text() == f"{ro.energy_eV / fu:.4f} eV"
+    assert ro.lab_lioli_hist.text().startswith(f"0 / {len(o)} / 0 / 0")
     assert doc.undo_stack.count() == 0
 
 

@@ -142,6 +142,7 @@ class PanelHost(QObject):
         if state is None:
             self.overlay.end_preview()
             self.migration.set_preview_model(None)
+            self.window.readouts.end_preview()
             return
         model = with_state(self.doc.model, state.occupancy,
                            {**self.doc.model.oxidation, **species_mean_oxidation(state)})
@@ -152,6 +153,8 @@ class PanelHost(QObject):
                                          "preview, not applied; gold: oxidised O (O-)",
                                   oxidised_o=state.oxidised_o)
         self.migration.set_preview_model(model)
+        self.window.readouts.show_preview(model, state.energy_eV,
+                                          f"state of charge x = {state.x_removed:.3f}")
 
     # ------------------------------------------------------------------ 3D picking
     def select_site(self, site: int) -> None:
