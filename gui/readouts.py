@@ -176,6 +176,7 @@ class ReadoutPanel(QWidget):
         self.lab_pinned = self._value_label()
         f.addRow("E / MO2:", self.lab_energy)
         f.addRow("Δ last edit:", self.lab_delta)
+        self._delta_row_label = f.labelForField(self.lab_delta)
         row = QHBoxLayout()
         row.addWidget(self.lab_pinned, 1)
         self.btn_pin = QPushButton("Pin")
@@ -425,21 +426,45 @@ class ReadoutPanel(QWidget):
         preview's energy and its difference from the document; capacity and O statistics are the
         preview's (what is left to extract from that state). Any document edit ends the preview.
         """
-        if self.preview_model is None and self.has_ewald:
-            self._delta_text = self.lab_delta.text()
+        if self.preview_model is None:
+            # what the preview overwrites, restored by end_preview()
+            self._saved = {lab: lab.text() for lab in self._document_only_labels()}
+            if self.has_ewald:
+                self._saved_delta = self.lab_delta.text()
         self.preview_model = model
         self.preview_banner.setText(f"Preview, not applied: {title}")
         self.preview_banner.setVisible(True)
         fu = model.formula_units()
         if self.has_ewald and energy_eV is not None:
             self.lab_energy.setText(f"{energy_eV / fu:.4f} eV")
+            self._delta_row_label.setText("Δ vs document:")
             if self.energy_eV is not None:
-                self.lab_delta.setText(f"{(energy_eV - self.energy_eV) / fu * 1e3:+.2f} meV/MO2 vs document")
+                self.lab_delta.setText(f"{(energy_eV - self.energy_eV) / fu:+.3f} eV/MO2")
+        # computed for the document only (spglib and recognition run in workers): say so
+        for lab in self._document_only_labels():
+            self._set_document_label(lab, self._saved[lab])
         oxygen = None
         if self.has_oxygen:
             from core.oxygen import OxygenEnvironments
             oxygen = OxygenEnvironments(model)
         self._update_fast(model, oxygen)
+
+    def _document_only_labels(self) -> list:
+        """Labels that always describe the document (ordering, space group), marked during a preview."""
+        labs = []
+        if self.has_recognition:
+            labs.append(self.lab_ordering)
+        if self.has_symmetry:
+            labs.append(self.lab_spacegroup)
+        return labs
+
+    def _set_document_label(self, lab, text: str) -> None:
+        """Set a document-only label; during a preview it is marked and restored afterwards."""
+        if self.preview_model is None:
+            lab.setText(text)
+        else:
+            self._saved[lab] = text
+            lab.setText(f"{text}  (document)")
 
     def end_preview(self) -> None:
         """Back to the document's readouts."""
@@ -447,9 +472,13 @@ class ReadoutPanel(QWidget):
             return
         self.preview_model = None
         self.preview_banner.setVisible(False)
-        if self.energy_eV is not None:
-            self._show_energy(None)
-            self.lab_delta.setText(getattr(self, "_delta_text", ""))
+        for lab, text in self._saved.items():
+            lab.setText(text)
+        if self.has_ewald:
+            self._delta_row_label.setText("Δ last edit:")
+            self.lab_delta.setText(self._saved_delta)
+            if self.energy_eV is not None:
+                self._show_energy(None)
         self._update_fast()
 
     # ------------------------------------------------------------------ slow readouts (workers)
@@ -461,13 +490,13 @@ class ReadoutPanel(QWidget):
         snapshot = self.model.copy()
         if self.has_symmetry:
             from core.symmetry import space_group
-            self.lab_spacegroup.setText("computing…")
+            self._set_document_label(self.lab_spacegroup, "computing…")
             self.runner.submit(space_group, snapshot, label="Space group",
                                on_result=lambda r, v=version: self._space_group_ready(v, r),
                                on_error=lambda msg, v=version: self._space_group_ready(v, None, msg))
         if self.has_recognition:
             from core.recognition import recognise
-            self.lab_ordering.setText("computing…")
+            self._set_document_label(self.lab_ordering, "computing…")
             self.runner.submit(recognise, snapshot, label="Ordering",
                                on_result=lambda r, v=version: self._ordering_ready(v, r),
                                on_error=lambda msg, v=version: self._ordering_ready(v, None, msg))
@@ -476,20 +505,20 @@ class ReadoutPanel(QWidget):
         if version != self._version:
             return  # the occupancy changed since; the debounced rerun will answer
         self.space_group_text = f"{info.symbol} ({info.number})" if info is not None else "?"
-        self.lab_spacegroup.setText(self.space_group_text if error is None else f"? ({error})")
+        self._set_document_label(self.lab_spacegroup, self.space_group_text if error is None else f"? ({error})")
         self.sigSpaceGroup.emit(self.space_group_text)
 
     def _ordering_ready(self, version: int, result, error: str | None = None) -> None:
         if version != self._version:
             return
         if error is not None or not isinstance(result, dict):
-            self.lab_ordering.setText(f"? ({error})" if error else "?")
+            self._set_document_label(self.lab_ordering, f"? ({error})" if error else "?")
             return
         label = result.get("label", "?")
         conf = result.get("confidence")
         text = f"{label}" + (f"  (confidence {float(conf):.2f})" if conf is not None else "")
         self.ordering_text = text
-        self.lab_ordering.setText(text)
+        self._set_document_label(self.lab_ordering, text)
         self.sigOrdering.emit(text)
 
 

@@ -424,10 +424,14 @@ def test_charge_preview_moves_layer_view_and_paths(qtbot, window):
     assert ro.lab_lioli_hist.text().startswith(f"{len(o)} / 0 / 0 / 0")
     assert ro.lab_capacity.text().startswith("<b>0.0</b>")   # nothing left to extract from MnO3
     assert ro.lab_formula.text() == "MnO3"
+    doc_e = ro.energy_eV / fu
+    assert ro.lab_delta.text() == f"{e_fresh - doc_e:+.3f} eV/MO2"
+    assert ro.lab_spacegroup.text().endswith("(document)")   # not recomputed for the preview
     host.charge.slider.setValue(0)
     assert lv.model is doc.model and host.migration.preview_model is None
     assert np.all(lv._o_counts[o] == 1)
     assert not ro.preview_banner.isVisibleTo(ro)
+    assert not ro.lab_spacegroup.text().endswith("(document)")
     assert ro.lab_energy.text() == f"{ro.energy_eV / fu:.4f} eV"
     assert ro.lab_lioli_hist.text().startswith(f"0 / {len(o)} / 0 / 0")
     assert doc.undo_stack.count() == 0
