@@ -44,7 +44,13 @@ def _section_cell(model, opts) -> dict:
 def _section_space_group(model, opts) -> dict:
     from .symmetry import space_group
 
-    return {"space_group": space_group(model, opts.get("symprec", DEFAULT_SYMPREC)).to_dict()}
+    symprec = opts.get("symprec", DEFAULT_SYMPREC)
+    # The TM + O framework's group (alkali layers emptied) is what reference tables give for P-type
+    # honeycombs, whose partially filled Na layer usually breaks the symmetry of the whole cell.
+    framework = model.copy()
+    framework.occupancy[model.supercell.alkali_sites] = 0
+    return {"space_group": space_group(model, symprec).to_dict(),
+            "framework_space_group": space_group(framework, symprec).to_dict()}
 
 
 def _section_charge(model, opts) -> dict:
@@ -136,6 +142,9 @@ def format_info(d: dict) -> str:
             lines.append(f"space group   unknown: {sg['error']}")
         else:
             lines.append(f"space group   {sg['symbol']} ({sg['number']}), symprec {sg['symprec']:g} A")
+            fw = d.get("framework_space_group")
+            if fw is not None:
+                lines.append(f"framework     {fw['symbol']} ({fw['number']}) with the alkali layers emptied (TM + O)")
     if "net_charge" in d:
         lines.append(f"net charge    {d['net_charge']:+g} e")
     shown = {"formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",

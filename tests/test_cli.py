@@ -76,6 +76,10 @@ def test_build_p2_honeycomb_framework_is_p63mcm(tmp_path, capsys):
     occ[m.supercell.alkali_sites] = 0  # reference section 2 gives the TM + O framework's group
     m.set_occupancy(occ)
     assert space_group(m).number == 193
+    # `info` reports the same framework group directly, whatever the Na arrangement
+    code, text, err = run(capsys, "info", out, "--json")
+    assert code == 0, err
+    assert json.loads(text)["framework_space_group"]["number"] == 193
 
 
 def test_build_poscar_and_vasp_names(tmp_path, capsys):
