@@ -219,7 +219,7 @@ class EwaldEngine:
         folded into M (pymatgen's -CONV pi Q^2 / (2 V eta) plus the eta-dependent part of M)."""
         return 0.0
 
-    def point_potential(self, points, q, exclude=None) -> np.ndarray:
+    def point_potential(self, points, q, exclude=None, *, exclude_per_point=None) -> np.ndarray:
         """Potential (V) at Cartesian points (P, 3) Angstrom of all charges except sites `exclude`.
 
         Consistent with `energy`: moving the ion of site i (charge q_i) to r changes the energy by
@@ -227,11 +227,26 @@ class EwaldEngine:
         (its interaction with its own images does not depend on where it sits). With several sites in
         `exclude` their mutual interaction is left out. The background of the remaining net charge is
         included. Points on a remaining charged site give inf.
+
+        exclude: sites left out at every point. exclude_per_point: (P,) one site index per point (-1:
+        none) left out at that point only, e.g. each path image's moving ion; equal, point by point,
+        to exclude=[that site], but all points in one call (the site's share is computed from the
+        displacement, see `core.ewald_tables.point_potential`). Both may be given.
         """
         q = self._check(q).copy()
         if exclude is not None:
             q[np.asarray(exclude, dtype=np.int64).reshape(-1)] = 0.0
-        return point_potential(self.layout, self.to_grid(q), points)
+        flat = None
+        if exclude_per_point is not None:
+            pts = np.asarray(points, dtype=float).reshape(-1, 3)
+            ex = np.asarray(exclude_per_point, dtype=np.int64).reshape(-1)
+            if ex.shape != (len(pts),):
+                raise ValueError(f"exclude_per_point needs one site per point: shape ({len(pts)},), "
+                                 f"got {ex.shape}")
+            if len(ex) and (ex.min() < -1 or ex.max() >= self.n_sites):
+                raise ValueError(f"exclude_per_point holds a site index outside [-1, {self.n_sites})")
+            flat = np.where(ex >= 0, self.site_flat[np.maximum(ex, 0)], -1)
+        return point_potential(self.layout, self.to_grid(q), points, exclude=flat)
 
     def site_cart(self) -> np.ndarray:
         """(N, 3) Cartesian site positions (Angstrom) consistent with the tables (not wrapped)."""

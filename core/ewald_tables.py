@@ -190,9 +190,15 @@ def point_eta(layout: Layout) -> float:
 
 
 def point_potential(layout: Layout, q_grid: np.ndarray, points: np.ndarray, eta: float | None = None,
-                    digits: float = 13.0) -> np.ndarray:
+                    digits: float = 13.0, exclude: np.ndarray | None = None) -> np.ndarray:
     """Potential (V) at Cartesian points (P, 3) of charges q_grid (n_basis, n_translations) in grid
     layout, with the neutralising background of their net charge. Points on a charged site give inf.
+
+    exclude: optional (P,) grid-flat index (basis * n_translations + flat group element, -1 for none)
+    of one site left out at each point, with its periodic images. Its share is removed from the
+    displacement d = r - r_e alone, without a structure factor per site: reciprocal part
+    q_e sum_G f(G) cos(G.d), real-space images of that site skipped (so a point on it is finite),
+    background -pi q_e / (V eta) given back. One call serves any mix of excluded sites.
 
     Independent of eta (chosen per call for speed); lattice sums converged to 10^-digits."""
     from scipy.special import erfc
@@ -206,6 +212,19 @@ def point_potential(layout: Layout, q_grid: np.ndarray, points: np.ndarray, eta:
     points = np.asarray(points, dtype=float).reshape(-1, 3)
     out = np.zeros(len(points))
     Q = float(q_grid.sum())
+    q_flat = q_grid.reshape(nb, nt)
+    if exclude is not None:
+        ex = np.asarray(exclude, dtype=np.int64).reshape(-1)
+        if ex.shape != (len(points),) or ex.min(initial=-1) < -1 or ex.max(initial=-1) >= nb * nt:
+            raise ValueError(f"exclude must hold one grid index (or -1) per point, shape ({len(points)},)")
+        has = ex >= 0
+        ex_b = np.where(has, ex // nt, -1)
+        ex_g = np.where(has, ex % nt, -1)
+        q_ex = np.where(has, q_flat.reshape(-1)[np.maximum(ex, 0)], 0.0)
+        # a Cartesian position of each excluded site (any lattice-equivalent one: G are supercell vectors)
+        Ainv = np.rint(np.linalg.inv(layout.A.astype(float))).astype(np.int64)
+        gv = np.stack(np.unravel_index(np.maximum(ex_g, 0), n), axis=1)
+        d_ex = points - (b[np.maximum(ex_b, 0)] + (gv @ Ainv) @ P)
 
     # reciprocal: structure factor sum_j q_j exp(-i G.r_j) from one FFT per basis site
     G, hG = _reciprocal_vectors(layout, gmax)
@@ -216,19 +235,23 @@ def point_potential(layout: Layout, q_grid: np.ndarray, points: np.ndarray, eta:
     fS = f * Sm
     step = max(1, int(2e6 // max(len(G), 1)))
     for s in range(0, len(points), step):
-        out[s:s + step] += (np.exp(1j * (points[s:s + step] @ G.T)) @ fS).real
+        th = points[s:s + step] @ G.T  # Re(e^{i th} fS) from real cos / sin (a complex exp is slower)
+        out[s:s + step] += np.cos(th) @ fS.real - np.sin(th) @ fS.imag
+        if exclude is not None and has[s:s + step].any():
+            out[s:s + step] -= q_ex[s:s + step] * (np.cos(d_ex[s:s + step] @ G.T) @ f)
 
     # real space: translations x of basis site p with |r - b_p - x P| < rmax, from a pruned offset list
     Pinv = np.linalg.inv(P)
     X = _box(np.linalg.norm(Pinv, axis=0), rmax, np.ones(3))
     TX = X @ P
-    diam = float(np.linalg.norm(P.sum(axis=0))) + float(np.abs(P).sum())  # bound on |cell offset|
+    corners = np.stack(np.meshgrid([0, 1], [0, 1], [0, 1], indexing="ij"), axis=-1).reshape(-1, 3) @ P
+    diam = float(np.linalg.norm(corners, axis=1).max())  # |cell offset| <= farthest corner of the cell
     keep = np.linalg.norm(TX, axis=1) < rmax + diam
     X, TX = X[keep], TX[keep]
     gX = (X @ layout.A) % layout.orders
     strides = np.array([n[1] * n[2], n[2], 1], dtype=np.int64)
     sq = math.sqrt(eta)
-    q_flat = q_grid.reshape(nb, nt)
+    tx2 = np.einsum("ij,ij->i", TX, TX)
     step = max(1, int(2e6 // len(X)))
     for p in range(nb):
         if not q_flat[p].any():
@@ -238,18 +261,26 @@ def point_potential(layout: Layout, q_grid: np.ndarray, points: np.ndarray, eta:
         off = rel - base @ P
         gb = (base @ layout.A) % layout.orders
         for s in range(0, len(points), step):
-            r = np.linalg.norm(off[s:s + step, None, :] - TX[None, :, :], axis=2)
-            ip, ix = np.nonzero(r < rmax)
+            o = off[s:s + step]
+            # candidates from |o - t|^2 = o^2 - 2 o.t + t^2 (one matrix product; margin for rounding),
+            # then exact distances of the candidates only (a point on a site must give exactly 0)
+            r2 = np.einsum("ij,ij->i", o, o)[:, None] - 2.0 * (o @ TX.T) + tx2[None, :]
+            ip, ix = np.nonzero(r2 < rmax * rmax + 1e-6)
+            rr = np.linalg.norm(o[ip] - TX[ix], axis=1)
+            inside = rr < rmax
+            ip, ix, rr = ip[inside], ix[inside], rr[inside]
             g = (gb[s + ip] + gX[ix]) % layout.orders
-            qs = q_flat[p][g @ strides]
-            rr = r[ip, ix]
+            gi = g @ strides
+            qs = q_flat[p][gi]
+            if exclude is not None:
+                qs = np.where((ex_b[s + ip] == p) & (ex_g[s + ip] == gi), 0.0, qs)
             with np.errstate(divide="ignore", invalid="ignore"):
                 term = qs * erfc(sq * rr) / rr
             term[(rr < 1e-10) & (qs == 0)] = 0.0
             term[(rr < 1e-10) & (qs != 0)] = np.inf
             out[s:s + step] += np.bincount(ip, weights=term, minlength=min(step, len(points) - s))
 
-    out -= math.pi / (V * eta) * Q
+    out -= math.pi / (V * eta) * (Q if exclude is None else Q - q_ex)
     return CONV * out
 
 

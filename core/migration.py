@@ -149,8 +149,9 @@ def find_paths(model, kinds=None, open_only: bool = True, engine=None, *, energi
 
     kinds: subset of `KINDS` (default all). open_only: only paths whose destination and required
     neighbours are empty. engine: optional core.ewald engine with ``point_potential`` (default: the
-    module's own point Ewald, identical to pymatgen's energies). energies: attach the Coulomb and
-    Born-Mayer profiles of the open paths. species: restrict to moving species (symbols).
+    supercell's path kernel, else its Ewald engine; both identical to pymatgen's energies).
+    energies: attach the Coulomb and Born-Mayer profiles of the open paths. species: restrict to
+    moving species (symbols).
     epsilon: relative permittivity dividing the Coulomb term (default 1: bare formal charges, equal
     to pymatgen Ewald differences; ~3-10 mimics electronic screening, a cruder estimate still).
     Each path gets a `group` id (see `group_paths`).

@@ -12,8 +12,8 @@ charge Q is unchanged) changes the Ewald energy by exactly
 where phi_rest is the Ewald potential of every other charge (with the uniform neutralising background
 pymatgen uses for charged cells). The self-image and background terms of ion i do not depend on where
 it is, so this equals the difference of pymatgen `EwaldSummation.total_energy` of the two
-configurations (tested to 1e-6 eV). `PointEwald` evaluates phi_rest for many points at once with one
-structure factor per configuration and a per-point excluded site.
+configurations (tested to 1e-6 eV). Off the path kernel (`core.migration_kernel`), phi_rest comes from
+the project's Ewald engine, `core.ewald.EwaldEngine.point_potential` with a per-point excluded site.
 
 Short-range part. A Born-Mayer repulsion between the moving cation and every O within `BM_CUTOFF`,
 E = sum_O A exp(-r / rho), so that squeezing through an O-O edge is not rewarded by the Coulomb
@@ -23,13 +23,15 @@ Units: Angstrom, elementary charges, V for potentials, eV for energies.
 """
 from __future__ import annotations
 
-import math
 import weakref
 
 import numpy as np
 
-#: e^2 / (4 pi eps0) in eV Angstrom (reference file header).
-COULOMB_EV_A = 14.39964548
+from .ewald_tables import CONV
+
+#: e^2 / (4 pi eps0) in eV Angstrom: the Ewald engine's CODATA 2022 constant (the reference file header
+#: rounds it to 14.39964548).
+COULOMB_EV_A = CONV
 
 #: Cation-O Born-Mayer parameters (A eV, rho Angstrom), keyed by (species, formal charge).
 #: Li+-O: Lewis & Catlow, J. Phys. C 18 (1985) 1149 (A 426.480, rho 0.3000; the Li-O term of the
@@ -80,104 +82,6 @@ def _replicate(lattice: np.ndarray, cart: np.ndarray, r_cut: float) -> tuple[np.
     return pos[keep] @ lattice, tag[keep]
 
 
-class PointEwald:
-    """Ewald potential of the point charges on a supercell's sites, at arbitrary points.
-
-    Geometry (reciprocal vectors, site phase factors, periodic real-space copies) is built once per
-    supercell; `potential(points, q, exclude)` costs O(P * (n_G + n_real)).
-
-    accuracy: relative truncation of both sums (exp(-s^2) with s^2 = -ln(accuracy)).
-    """
-
-    def __init__(self, lattice: np.ndarray, cart: np.ndarray, accuracy: float = 1e-11,
-                 alpha: float | None = None):
-        from scipy.spatial import cKDTree
-
-        self.lattice = np.asarray(lattice, float)
-        self.cart = np.asarray(cart, float)
-        self.volume = float(abs(np.linalg.det(self.lattice)))
-        n = len(self.cart)
-        s = math.sqrt(-math.log(accuracy))
-        # Per point, the real-space sum costs ~ (N / V) (4 pi / 3) (s / alpha)^3 pairs and the
-        # reciprocal one ~ V alpha^3 s^3 / (3 pi^2) G vectors: equal at alpha^6 = 4 pi^3 N / V^2.
-        # A real-space pair (tree search + erfc) costs more than a G term: shift alpha up by 1.3.
-        if alpha is None:
-            alpha = 1.3 * (4.0 * math.pi ** 3 * n / self.volume ** 2) ** (1.0 / 6.0)
-        self.alpha = float(alpha)
-        eta = self.alpha ** 2
-        self.r_cut = s / self.alpha
-        g_cut = 2.0 * self.alpha * s
-        recip = 2.0 * math.pi * np.linalg.inv(self.lattice).T
-        nmax = np.ceil(g_cut * np.linalg.norm(self.lattice, axis=1) / (2.0 * math.pi)).astype(int)
-        m = np.array(np.meshgrid(*[np.arange(-k, k + 1) for k in nmax], indexing="ij")).reshape(3, -1).T
-        # half space: G and -G give complex-conjugate terms
-        half = (m[:, 0] > 0) | ((m[:, 0] == 0) & (m[:, 1] > 0)) | ((m[:, 0] == 0) & (m[:, 1] == 0) & (m[:, 2] > 0))
-        G = m[half] @ recip
-        g2 = np.einsum("ij,ij->i", G, G)
-        ok = g2 <= g_cut ** 2
-        self.G = G[ok]
-        g2 = g2[ok]
-        self.weight = 2.0 * (4.0 * math.pi / self.volume) * np.exp(-g2 / (4.0 * eta)) / g2
-        self.site_phase = np.exp(1j * (self.cart @ self.G.T))  # (N, n_G)
-        self.rep_pos, self.rep_tag = _replicate(self.lattice, self.cart, self.r_cut)
-        self.tree = cKDTree(self.rep_pos)
-        self._inv = np.linalg.inv(self.lattice)
-
-    def potential(self, points: np.ndarray, q: np.ndarray, exclude: np.ndarray | None = None,
-                  chunk: int = 2000) -> np.ndarray:
-        """(P,) potential in V at `points` (P, 3) Angstrom of charges `q` (N,) e on the sites.
-
-        exclude: (P,) site index whose charge (and periodic images) is left out at each point, -1 for
-        none. A point must not sit on a charged, non-excluded site (the potential diverges there).
-        Convention: mean potential of the cell with its neutralising background is zero.
-        """
-        from scipy.spatial import cKDTree
-        from scipy.special import erfc
-
-        pts = np.asarray(points, float).reshape(-1, 3)
-        q = np.asarray(q, float)
-        P = len(pts)
-        ex = np.full(P, -1, np.int64) if exclude is None else np.asarray(exclude, np.int64)
-        has_ex = ex >= 0
-        q_ex = np.where(has_ex, q[np.where(has_ex, ex, 0)], 0.0)
-        frac = pts @ self._inv
-        pts = (frac - np.floor(frac)) @ self.lattice
-        S = q @ self.site_phase
-        out = np.empty(P)
-        for lo in range(0, P, chunk):
-            sl = slice(lo, min(P, lo + chunk))
-            ph = np.exp(-1j * (pts[sl] @ self.G.T))
-            rec = (ph * S).real @ self.weight
-            if has_ex[sl].any():
-                rec -= q_ex[sl] * ((ph * self.site_phase[np.where(has_ex[sl], ex[sl], 0)]).real @ self.weight)
-            pairs = cKDTree(pts[sl]).sparse_distance_matrix(self.tree, self.r_cut, output_type="ndarray")
-            i, j, d = pairs["i"], pairs["j"], pairs["v"]
-            tag = self.rep_tag[j]
-            keep = tag != ex[sl][i]
-            i, tag, d = i[keep], tag[keep], d[keep]
-            qt = q[tag]
-            if np.any((d < 1e-8) & (qt != 0)):
-                raise ValueError("a path image sits on a charged site")
-            d = np.maximum(d, 1e-8)
-            real = np.bincount(i, weights=qt * erfc(self.alpha * d) / d, minlength=sl.stop - sl.start)
-            out[sl] = rec + real
-        q_rest = q.sum() - q_ex
-        out -= math.pi * q_rest / (self.volume * self.alpha ** 2)
-        return COULOMB_EV_A * out
-
-
-_POINT_EWALD: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def point_ewald(supercell) -> PointEwald:
-    """The cached `PointEwald` of a supercell (built on first use)."""
-    pe = _POINT_EWALD.get(supercell)
-    if pe is None:
-        pe = PointEwald(supercell.lattice, supercell.cart)
-        _POINT_EWALD[supercell] = pe
-    return pe
-
-
 class BornMayer:
     """Cation-O Born-Mayer repulsion at arbitrary points, from the O sites of a supercell."""
 
@@ -225,15 +129,20 @@ def coulomb_profiles(supercell, q: np.ndarray, from_sites: np.ndarray, images: n
     """(n_paths, n_img) eV: q_i [phi_rest(r_k) - phi_rest(r_0)] for each path's moving ion.
 
     from_sites: (n_paths,) moving ion's site; images: (n_paths, n_img, 3) Cartesian, image 0 = the
-    site. engine: an object with ``point_potential(points, q, exclude=[site])`` (core.ewald contract),
-    called once per distinct moving site; default: this module's `PointEwald` (one call in all).
+    site. engine: default `core.ewald.get_engine(supercell)`, all images of all paths in one call
+    (``exclude_per_point``); any other object with ``point_potential(points, q, exclude=[site])``
+    (core.ewald contract) is called once per distinct moving site.
     """
+    from .ewald import EwaldEngine, get_engine
+
     n, m, _ = images.shape
     if n == 0:
         return np.zeros((0, m))
     if engine is None or not hasattr(engine, "point_potential"):
-        phi = point_ewald(supercell).potential(images.reshape(-1, 3), q, np.repeat(from_sites, m))
-        phi = phi.reshape(n, m)
+        engine = get_engine(supercell)
+    if isinstance(engine, EwaldEngine):
+        phi = np.asarray(engine.point_potential(images.reshape(-1, 3), q,
+                                                exclude_per_point=np.repeat(from_sites, m))).reshape(n, m)
     else:
         phi = np.empty((n, m))
         for s in np.unique(from_sites):
@@ -260,5 +169,5 @@ def repulsion_profiles(supercell, occupancy: np.ndarray, species: list[str], cha
 
 
 __all__ = ["COULOMB_EV_A", "BORN_MAYER", "BORN_MAYER_GENERIC", "BM_CUTOFF", "born_mayer_params",
-           "PointEwald", "point_ewald", "BornMayer", "born_mayer", "coulomb_profiles",
+           "BornMayer", "born_mayer", "coulomb_profiles",
            "repulsion_profiles"]

@@ -7,7 +7,8 @@ g) from the charges q is a correlation over the translation group,
 
     phi_c(g) = sum_{b', D} Kern[c, b', D] q[b', g + D],
 
-with a kernel Kern built once per supercell from the Ewald lattice sums (real-space images binned by
+with a kernel Kern built once per supercell from the Ewald lattice sums (splitting, cut-offs, reciprocal
+vectors and characters from core.ewald_tables, as the engine uses; real-space images binned by
 group element, reciprocal vectors binned by group character, the neutralising-background constant
 -pi / (V eta) per unit charge). For a configuration, one FFT per basis site and one inverse FFT per
 class give phi at all K x n_translations image points at once; the moving ion is excluded by
@@ -24,7 +25,7 @@ import weakref
 
 import numpy as np
 
-from .migration_energy import COULOMB_EV_A
+from .ewald_tables import CONV, _reciprocal_vectors, cutoffs, point_eta
 
 #: Largest kernel (classes x basis x translations, complex entries) built; beyond it callers fall back
 #: to point-by-point evaluation.
@@ -42,7 +43,6 @@ class PathKernel:
         from scipy.special import erfc
 
         from .ewald import supercell_layout
-        from .ewald_tables import point_eta
 
         lay = supercell_layout(supercell)
         self.layout = lay
@@ -65,8 +65,7 @@ class PathKernel:
         r_c = lay.basis_cart[b_c] + d[first]  # (K, 3) image point of a start site at translation 0
         V = lay.volume
         eta = point_eta(lay)
-        accf = math.sqrt(math.log(10.0 ** digits))
-        rmax, gmax = accf / math.sqrt(eta), 2.0 * math.sqrt(eta) * accf
+        rmax, gmax = cutoffs(eta, digits)
         P = lay.prim
         kern = np.zeros((K, nb, nt))
 
@@ -90,14 +89,8 @@ class PathKernel:
             kern += np.bincount(flat, weights=erfc(sq * rr) / rr, minlength=K * nb * nt).reshape(K, nb, nt)
 
         # reciprocal space: sum_G f(G) cos(G.(b' - r_c) + 2 pi h(G).D / n), binned by character h
-        B = 2.0 * math.pi * np.linalg.inv(lay.lattice).T
-        lim = np.ceil(gmax * np.linalg.norm(lay.lattice, axis=1) / (2.0 * math.pi)).astype(int)
-        M = np.stack(np.meshgrid(*[np.arange(-k, k + 1) for k in lim], indexing="ij"), -1).reshape(-1, 3)
-        G = M @ B
+        G, h = _reciprocal_vectors(lay, gmax)  # the engine's G set and group characters
         g2 = np.einsum("ij,ij->i", G, G)
-        ok = (g2 > 1e-20) & (g2 < gmax * gmax)
-        G, g2, M = G[ok], g2[ok], M[ok]
-        h = lay.characters(M)
         f = (4.0 * math.pi / V) * np.exp(-g2 / (4.0 * eta)) / g2
         eb = np.exp(1j * (lay.basis_cart @ G.T))  # (nb, nG)
         step = max(1, int(2e6 // max(1, nb * len(G))))
@@ -112,7 +105,7 @@ class PathKernel:
             kern[cs] += (np.fft.ifftn(Bh, axes=(2, 3, 4)).real * nt).reshape(kc, nb, nt)
 
         kern -= math.pi / (V * eta)
-        kern *= COULOMB_EV_A
+        kern *= CONV
         self.self_term = kern[np.arange(K), b_c, 0].copy()
         self.khat = np.conj(np.fft.fftn(kern.reshape((K, nb) + self.shape), axes=(2, 3, 4)))
 

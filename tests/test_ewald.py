@@ -269,3 +269,32 @@ def test_engine_cache_does_not_keep_supercells_alive():
     gc.collect()
     assert ref() is None
     assert len(ewald._CACHE) == n - 1
+
+
+@pytest.mark.parametrize("cell", [("O3", "Li", "3", 1), ("P2", "Na", "2", 2)], ids=["O3", "P2"])
+def test_per_point_exclusion_equals_exclude_that_site(cell):
+    """exclude_per_point (one site per point, all in one call) == exclude=[that site], point by point,
+    including points on the excluded site itself and on a lattice-shifted copy of it."""
+    m = random_model(*cell, seed=2)
+    eng = EwaldEngine(m.supercell)
+    q = charges_of(m)
+    rng = np.random.default_rng(7)
+    P = 60
+    sites = rng.integers(0, eng.n_sites, P)
+    sites[:4] = -1  # no exclusion at these points
+    pts = rng.random((P, 3)) @ m.supercell.lattice
+    pts[4:10] = eng.site_cart()[sites[4:10]]
+    pts[10] = eng.site_cart()[sites[10]] + m.supercell.lattice[0] - m.supercell.lattice[2]
+    got = eng.point_potential(pts, q, exclude_per_point=sites)
+    ref = np.array([eng.point_potential(r[None], q, exclude=[s] if s >= 0 else None)[0]
+                    for r, s in zip(pts, sites)])
+    assert np.isfinite(got).all()
+    assert np.abs(got - ref).max() < 1e-8
+    # with a common exclude list as well: both sites left out at that point
+    common = [int(m.supercell.o_sites[0])]
+    got2 = eng.point_potential(pts[:4], q, exclude=common, exclude_per_point=sites[4:8])
+    ref2 = np.array([eng.point_potential(r[None], q, exclude=common + [int(s)])[0]
+                     for r, s in zip(pts[:4], sites[4:8])])
+    assert np.abs(got2 - ref2).max() < 1e-8
+    with pytest.raises(ValueError):
+        eng.point_potential(pts, q, exclude_per_point=sites[:-1])
