@@ -100,7 +100,6 @@ def active_sites(model, sublattice: str) -> tuple[np.ndarray, np.ndarray]:
     return sites, group
 
 
-COULOMB = 14.39964548  # e^2 / (4 pi eps0) in eV Angstrom
 DENSE_MAX_SITES = 2048  # dense active-site matrix up to 2048^2 * 8 B = 34 MB, else table look-ups
 
 
@@ -114,7 +113,8 @@ def coupling_scale(model, sites, group) -> float:
         qs = q[group == gid]
         dq2 = max(dq2, float((qs.max() - qs.min()) ** 2))
     d = sc.host.a
-    return dq2 * COULOMB / d
+    from .ewald_tables import CONV  # e^2 / (4 pi eps0), eV Angstrom: the engine's one constant
+    return dq2 * CONV / d
 
 
 def default_schedule(scale: float) -> tuple[float, float]:
