@@ -93,7 +93,9 @@ def create_window(files=(), offer_recovery: bool = True):
                     window.document.undo_stack.resetClean()
                     window.recovery.save_now()
                 except Exception as exc:
-                    dialogs.show_error(window, "Recovery failed", str(exc))
+                    # keep the autosave: it may still be readable by a newer Layer Studio or by hand
+                    dialogs.show_error(window, "Recovery failed", f"{exc}\nThe autosaved copy is kept at {path}")
+                    break
             recovery.discard(path)
             break
     for f in files:

@@ -136,6 +136,22 @@ def test_autosave_and_recovery_after_crash(qtbot, isolated_settings, messages, m
     assert not w.recovery.path.exists()    # a clean document needs no recovery file
 
 
+def test_unreadable_recovery_file_is_reported_and_kept(qtbot, isolated_settings, messages, monkeypatch):
+    """A recovery that fails to load must not delete the only copy of the user's work."""
+    from gui import app, dialogs, recovery
+    from gui.settings import settings_dir
+    dead = settings_dir() / "recovery-999999998.json"
+    dead.write_text('{"format": "layerstudio-project", "version": 1, "host"')   # truncated
+    assert dead in recovery.orphaned_recoveries()
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
+    w = app.create_window([])
+    qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+    errors = [m for m in messages if m[0] == "error"]
+    assert errors and str(dead) in errors[-1][2]
+    assert dead.exists()
+    assert not w.document.modified          # the demo model, untouched
+
+
 def test_worker_progress_cancel_and_errors(qtbot):
     import threading
     from core.errors import OrderingError
