@@ -181,6 +181,33 @@ class Model:
         """g/mol per formula unit of 2 O."""
         return sum(ATOMIC_MASS[s] * n for s, n in self.counts().items()) / self.formula_units()
 
+    def tiled(self, matrix, layers: int) -> "Model":
+        """The same crystal in a larger supercell: in-plane `matrix` (2x2 or spec) and `layers`.
+
+        The new cell must be a supercell of this one (every new cell vector a lattice vector of the
+        current cell). The stacking vector is taken as (layers / current layers) times the current one,
+        so a 1-layer O3 cell becomes a 3-layer cell whose third vector may be tilted: the repeat is exact
+        (energy per MO2 unchanged), which the default, most-normal stacking vector would not guarantee.
+        """
+        from .errors import SupercellError
+        from .supercell import parse_supercell_spec
+
+        sc = self.supercell
+        M = parse_supercell_spec(matrix)
+        layers = int(layers)
+        ratio = M @ np.linalg.inv(sc.matrix.astype(float))
+        if (layers < 1 or layers % sc.layers or not np.allclose(ratio, np.round(ratio), atol=1e-9)):
+            raise SupercellError(f"{M.tolist()} x {layers} layers is not a multiple of the current cell "
+                                 f"{sc.matrix.tolist()} x {sc.layers} layers")
+        r = layers // sc.layers
+        new = Supercell(sc.host, M, layers, stacking_shift=r * sc.v)
+        # every translation of the new cell is one of the old cell (the rows of S_new in the old basis
+        # are integers), so each new site maps onto exactly one old site
+        assert np.allclose(new.S @ np.linalg.inv(sc.S.astype(float)),
+                           np.round(new.S @ np.linalg.inv(sc.S.astype(float))), atol=1e-9)
+        occ = self.occupancy[sc.index_of(new.basis_local, new.ijk)]
+        return Model(new, occ, dict(self.oxidation), dict(self.metadata))
+
     def copy(self) -> "Model":
         return Model(self.supercell, self.occupancy.copy(), dict(self.oxidation), dict(self.metadata))
 

@@ -48,7 +48,7 @@ def project_dict(model) -> dict:
         "format": FORMAT,
         "version": VERSION,
         "host": sc.host.to_dict(),
-        "supercell": {"matrix": np.asarray(sc.matrix).tolist(), "layers": int(sc.layers)},
+        "supercell": sc.to_dict(),  # matrix, layers and, for tiled cells, stacking_shift
         "n_sites": int(sc.n_sites),
         "occupancy": encode_occupancy(model.occupancy),
         "oxidation": {s: float(model.oxidation[s]) for s in SPECIES if s in model.oxidation},
@@ -253,6 +253,9 @@ def model_from_dict(doc, name: str = "<memory>"):
     layers = _field(sc_d, "layers", int, bad, "supercell")
     if not 1 <= layers <= 10_000:
         raise bad(f"supercell.layers must be a positive number of TM layers, found {layers}")
+    shift = sc_d.get("stacking_shift")  # optional (tiled cells); absent = the default stacking vector
+    if shift is not None and not (isinstance(shift, list) and len(shift) == 2 and all(_is_int(x) for x in shift)):
+        raise bad(f"supercell.stacking_shift must be two integers, found {shift!r}"[:200])
 
     try:
         host = make_host(stacking, alkali, **params)
@@ -273,7 +276,7 @@ def model_from_dict(doc, name: str = "<memory>"):
         except ValueError as exc:
             raise bad(str(exc)) from None
     try:
-        sc = Supercell(host, [list(r) for r in matrix], layers)  # a list is validated, an ndarray not
+        sc = Supercell(host, [list(r) for r in matrix], layers, stacking_shift=shift)
     except LayerStudioError as exc:
         raise bad(f"cannot build its supercell: {exc}") from None
     if sc.n_sites != expected:  # pragma: no cover - guards the site-count formula above

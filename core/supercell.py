@@ -84,7 +84,10 @@ class Supercell:
       along the stacking; group (N, 3) translation-group coordinates; inter_* the same for interstitials.
     """
 
-    def __init__(self, host: Host, matrix=((1, 0), (0, 1)), layers: int | None = None):
+    def __init__(self, host: Host, matrix=((1, 0), (0, 1)), layers: int | None = None,
+                 stacking_shift=None):
+        """stacking_shift: the integer in-plane part (v1, v2) of the third supercell vector; default the
+        one closest to the stacking normal. Tiled cells need a specific one (see `Model.tiled`)."""
         self.host = host
         self.matrix = parse_supercell_spec(matrix)
         if layers is None:
@@ -117,7 +120,16 @@ class Supercell:
                 key = (round(float(np.linalg.norm(ip)), 9), -v[0], -v[1])
                 if best is None or key < best[0]:
                     best = (key, v)
-        self.v = best[1].astype(np.int64)
+        self.default_shift = best[1].astype(np.int64)
+        if stacking_shift is None:
+            self.v = self.default_shift
+        else:
+            try:
+                self.v = np.array(stacking_shift, dtype=np.int64).reshape(2)
+            except (TypeError, ValueError):
+                raise SupercellError(f"stacking shift must be two integers, not {stacking_shift!r}") from None
+            if np.abs(self.v).max() > 10_000:
+                raise SupercellError("stacking shift is implausibly large")
         self.S = np.array([[M[0, 0], M[0, 1], 0], [M[1, 0], M[1, 1], 0],
                            [self.v[0], self.v[1], self.K]], dtype=np.int64)
         self.lattice = self.S.astype(float) @ host.prim_lattice
@@ -364,4 +376,7 @@ class Supercell:
         return f"{self.host.stacking} {M} x {self.layers} layer(s), {self.n_sites} sites"
 
     def to_dict(self) -> dict:
-        return {"matrix": self.matrix.tolist(), "layers": self.layers}
+        d = {"matrix": self.matrix.tolist(), "layers": self.layers}
+        if not np.array_equal(self.v, self.default_shift):
+            d["stacking_shift"] = self.v.tolist()
+        return d

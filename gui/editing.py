@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QInputDialog, QMenu
 
-from core.errors import LayerStudioError, SupercellError
+from core.errors import LayerStudioError
 from core.species import CODE, SPECIES, VACANCY
 
 from . import dialogs
@@ -23,21 +23,8 @@ SYNC_PRESET_SITES = 8000   # presets on bigger models run in a worker
 
 
 def tile_model(model, matrix, layers: int):
-    """The model repeated into a supercell of the same host: new in-plane `matrix` (2x2 or spec) and
-    `layers`, which must be multiples of the current cell (SupercellError otherwise)."""
-    from core.model import Model
-    from core.supercell import Supercell, parse_supercell_spec
-    sc = model.supercell
-    M = parse_supercell_spec(matrix)
-    ratio = M @ np.linalg.inv(sc.matrix)
-    if not np.allclose(ratio, np.round(ratio), atol=1e-9) or layers % sc.layers:
-        raise SupercellError(f"{M.tolist()} x {layers} layers is not a multiple of the current cell "
-                             f"{sc.matrix.tolist()} x {sc.layers} layers")
-    new = Supercell(sc.host, M, layers)
-    old_index = sc.index_of(new.basis_local, new.ijk)
-    occ = model.occupancy[old_index]
-    out = Model(new, occ, dict(model.oxidation), dict(model.metadata))
-    return out
+    """The model repeated into a larger supercell (core `Model.tiled`; SupercellError if not a multiple)."""
+    return model.tiled(matrix, layers)
 
 
 def popup_menu(menu: QMenu, screen_pos) -> None:

@@ -95,3 +95,30 @@ def test_bad_supercell_spec(bad):
 def test_p2_needs_even_layers():
     with pytest.raises(SupercellError, match="multiple of 2"):
         Supercell(make_host("P2", "Na"), "3", 3)
+
+
+@pytest.mark.parametrize("spec,layers", [("6", 1), ("3", 3), ("6", 3), ("6,3,-3,3", 3)])
+def test_tiled_model_is_the_same_crystal(spec, layers, tmp_path):
+    """An exact repeat keeps the energy per MO2 (an identity), through save and load too.
+
+    Tiling 3x3x1 into 3 layers with the default (most normal) stacking vector would stack a different
+    crystal: that gave -113.6057 instead of -113.5725 eV/MO2 for this model before the fix.
+    """
+    from core.ewald import EwaldEngine
+    from core.project import loads_project, save_project
+    m = Model.build("O3", "Li", "3", layers=1, tm_spec="Ni:1/3,Mn:1/3,Co:1/3", seed=1)
+    t = m.tiled(spec, layers)
+    assert t.formula_units() == m.formula_units() * t.supercell.det // 9 * layers
+    per = [EwaldEngine(x.supercell).energy(x.charges()) / x.formula_units() for x in (m, t)]
+    assert per[1] == pytest.approx(per[0], abs=1e-8)
+    save_project(tmp_path / "t.json", t)
+    back = loads_project((tmp_path / "t.json").read_bytes())
+    assert np.array_equal(back.supercell.S, t.supercell.S) and np.array_equal(back.occupancy, t.occupancy)
+
+
+def test_tiling_refuses_cells_that_are_not_multiples():
+    m = Model.build("O3", "Li", "3", layers=1, tm_spec="Co")
+    with pytest.raises(SupercellError, match="not a multiple"):
+        m.tiled("4", 1)
+    with pytest.raises(SupercellError, match="not a multiple"):
+        m.tiled("sqrt3", 1)
