@@ -43,6 +43,7 @@ class Placement:
     inplane: np.ndarray
     strain: float
     rank: tuple
+    stacking_shift: tuple | None = None  # the file's own stacking vector (keep_cell), else the default
 
     def host_positions(self, cart: np.ndarray) -> np.ndarray:
         return cart @ self.A + self.t
@@ -199,7 +200,15 @@ def place(host: Host, lattice: np.ndarray, cart: np.ndarray, is_o: np.ndarray, a
             nice = 0 if nice_matrix(M)[1] == 0 and np.array_equal(nice_matrix(M)[0], M) else 1
         else:
             M, nice = nice_matrix(B)
-        n_layers = layers_for(host, F, M)
+        shift = None
+        if (keep_cell and user_matrix is None and F[0, 2] == 0 and F[1, 2] == 0 and F[2, 2] > 0
+                and np.array_equal(M, F[:2, :2])):
+            # the file's cell is itself a supercell (M, K layers) with its own, possibly tilted,
+            # stacking vector (e.g. a tiled Layer Studio model): keep it, site for site
+            n_layers = int(F[2, 2]) * host.slabs_per_prim
+            shift = (int(F[2, 0]), int(F[2, 1]))
+        else:
+            n_layers = layers_for(host, F, M)
         if n_layers is None:
             reasons.add("layers")
             continue
@@ -207,6 +216,8 @@ def place(host: Host, lattice: np.ndarray, cart: np.ndarray, is_o: np.ndarray, a
             if layers % n_layers:
                 reasons.add("user_layers")
                 continue
+            if shift is not None:
+                shift = (shift[0] * (layers // n_layers), shift[1] * (layers // n_layers))
             n_layers = layers
         q0 = L[0] @ A
         angle = round(float(np.degrees(np.arctan2(q0[1], q0[0]))) % 360.0, 3)
@@ -217,16 +228,16 @@ def place(host: Host, lattice: np.ndarray, cart: np.ndarray, is_o: np.ndarray, a
             xy = np.linalg.solve(a2d.T, t[:2])
             t[:2] -= np.round(xy) @ a2d
             rank = (n_layers, up, round(float(np.linalg.norm(t)), 3), nice, angle, s)
-            candidates.append((rank, F, A, t, M, n_layers, B))
+            candidates.append((rank, F, A, t, M, n_layers, B, shift))
     candidates.sort(key=lambda c: c[0])
     worst = np.inf
-    for rank, F, A, t, M, n_layers, B in candidates:
+    for rank, F, A, t, M, n_layers, B, shift in candidates:
         _, _, dist = loc.locate(cart[sub] @ A + t, is_o[sub])
         worst = min(worst, float(dist.max()))
         if dist.max() <= MAX_DISPLACEMENT:
             sv = np.linalg.svd(A, compute_uv=False)
             return Placement(host, F, A, t, np.asarray(M, dtype=np.int64), int(n_layers), B,
-                             float(np.abs(sv - 1).max()), rank)
+                             float(np.abs(sv - 1).max()), rank, shift)
     if not candidates:
         if "matrix" in reasons:
             ok = [f"{k}x{k}" for k in range(1, 13) if _contains(B, k * np.eye(2))]

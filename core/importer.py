@@ -427,7 +427,7 @@ def _import(source, user_matrix, seed, symprec, layers, primitive):
         m, choice = _auto_multiple(merged, [host.basis[k // absD ** 3].role for k in uniq],
                                    abs(round(np.linalg.det(matrix))) * (n_layers // host.slabs_per_prim) / absD)
         matrix = matrix * m
-    sc = Supercell(host, matrix, n_layers)
+    sc = Supercell(host, matrix, n_layers, stacking_shift=pl.stacking_shift)
     mkeys = keys(sc.basis, sc.ijk)
     pos = np.minimum(np.searchsorted(uniq, mkeys), len(uniq) - 1)
     site_src = np.where(uniq[pos] == mkeys, pos, -1)

@@ -218,6 +218,20 @@ def test_layer_studio_export_round_trip_preserves_occupancy(tmp_path, suffix, st
         assert np.array_equal(rep.site_map, keep)
 
 
+@pytest.mark.parametrize("suffix", [".cif", ".vasp"])
+def test_tiled_model_with_tilted_stacking_vector_round_trips(tmp_path, suffix):
+    """A 1-layer O3 cell tiled to 3 layers keeps a tilted third vector (Model.tiled); the importer
+    must take that cell as it is instead of a 3x larger one with the default stacking vector."""
+    model = Model.build("O3", "Li", supercell="3", layers=1, tm_spec="Ni:1/3,Mn:1/3,Co:1/3", seed=1)
+    tiled = model.tiled("3", 3)
+    assert not np.array_equal(tiled.supercell.v, tiled.supercell.default_shift)
+    path = tmp_path / f"tiled{suffix}"
+    export(tiled, path)
+    back, _rep = import_structure(path)
+    assert np.array_equal(back.supercell.S, tiled.supercell.S)
+    assert np.array_equal(back.occupancy, tiled.occupancy)
+
+
 def test_round_trip_through_pymatgen_structure_with_noise_and_reverse_setting():
     from pymatgen.core import Lattice, Structure
 
