@@ -14,61 +14,20 @@ platform: no 3D view). Throw-away settings. Writes into docs/:
 """
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import shotlib
+from shotlib import settle
 
-
-def _reexec_under_xvfb() -> int:
-    xvfb = shutil.which("xvfb-run")
-    if not xvfb:
-        print("xvfb-run not found: install xvfb or pass --offscreen", file=sys.stderr)
-        return 2
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb", LAYERSTUDIO_UNDER_XVFB="1")
-    cmd = [xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, __file__] + sys.argv[1:]
-    return subprocess.call(cmd, env=env)
-
-
-def settle(app, window, seconds: float = 30.0, quiet: float = 0.8) -> None:
-    """Process events until no worker has run for `quiet` seconds (debounced work has fired)."""
-    end = time.monotonic() + seconds
-    quiet_since = None
-    while time.monotonic() < end:
-        app.processEvents()
-        if window.runner.busy():
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > quiet:
-            break
-        time.sleep(0.02)
-    app.processEvents()
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform (no 3D view)")
-    ap.add_argument("--out", default=str(ROOT / "docs"), help="output directory (default docs/)")
-    args = ap.parse_args()
-    if args.offscreen:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    elif not os.environ.get("DISPLAY") and not os.environ.get("LAYERSTUDIO_UNDER_XVFB"):
-        return _reexec_under_xvfb()
-    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-    sys.path.insert(0, str(ROOT))
+    started = shotlib.start(__file__, __doc__.splitlines()[0], screen="1600x1000x24")
+    if isinstance(started, int):
+        return started
+    app, out = started
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
-
-    from gui import settings
-    settings.use_settings_dir(tempfile.mkdtemp(prefix="layerstudio-shot-"))
-    app = QApplication.instance() or QApplication(sys.argv[:1])
 
     import numpy as np
 
@@ -77,8 +36,6 @@ def main() -> int:
     from gui.mainwindow import MainWindow
     from gui.panels.figures import write_gif
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     def honeycomb(n, layers):
         m = Model.build("O3", "Li", supercell=str(n), layers=layers, tm_spec="Li:1/3,Mn:2/3", seed=4)
