@@ -124,6 +124,24 @@ class Task(QRunnable):
             return stop.value if stop.value is not None else last
 
 
+_GUI_THREAD_GC = None
+
+
+def collect_garbage_on_gui_thread_only() -> None:
+    """Turn off automatic cyclic garbage collection and collect on a GUI-thread timer instead.
+
+    Python's collector runs in whichever thread happens to allocate. Run in a worker, it can destroy a
+    stale QWidget there: ~QObject holds Qt's connection mutex and waits for the GIL while the GUI thread
+    holds the GIL and waits for that mutex, and the application freezes (seen in the test suite under
+    load: gdb showed ~QMenu on a "Thread (pooled)"). pyqtgraph's GarbageCollector is the standard
+    remedy. Called once, from the GUI thread, before any worker starts.
+    """
+    global _GUI_THREAD_GC
+    if _GUI_THREAD_GC is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+        _GUI_THREAD_GC = GarbageCollector(interval=1.0)
+
+
 class TaskRunner(QObject):
     """Owns a QThreadPool and the tasks in flight.
 
@@ -136,6 +154,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent=None, max_threads: int = 2):
         super().__init__(parent)
+        collect_garbage_on_gui_thread_only()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.tasks: list[Task] = []

@@ -152,6 +152,27 @@ def test_unreadable_recovery_file_is_reported_and_kept(qtbot, isolated_settings,
     assert not w.document.modified          # the demo model, untouched
 
 
+def test_cyclic_garbage_is_collected_on_the_gui_thread_only(qtbot):
+    """Workers must never run Python's cyclic collector (it can destroy widgets off the GUI thread
+    and deadlock against Qt's mutex): automatic collection is off, a GUI-thread timer collects."""
+    import gc
+    import weakref
+    from gui.workers import TaskRunner
+    TaskRunner()
+    assert not gc.isenabled()
+
+    class Node:
+        pass
+    a = Node()
+    a.me = a                      # a reference cycle: only the cyclic collector frees it
+    alive = weakref.ref(a)
+    del a
+    junk = [[] for _ in range(5000)]   # allocations push generation 0 past its threshold
+    assert alive() is not None
+    qtbot.waitUntil(lambda: alive() is None, timeout=5000)
+    del junk
+
+
 def test_worker_progress_cancel_and_errors(qtbot):
     import threading
     from core.errors import OrderingError
