@@ -11,15 +11,12 @@ from core.charge import ChargeModel, charge_table
 from core.errors import LayerStudioError
 from core.oxygen import OxygenEnvironments
 from core.species import CODE, SPECIES
+from reference_models import li2mno3_by_hand
 
 
 
 def honeycomb_li2mno3(cell="3", layers=1):
-    m = Model.build("O3", "Li", cell, layers, tm_spec="Mn")
-    sc = m.supercell
-    tm = sc.tm_sites
-    m.occupancy[tm[(sc.ijk[tm, 0] + sc.ijk[tm, 1]) % 3 == 0]] = CODE["Li"]
-    return m
+    return li2mno3_by_hand(cell, layers)
 
 
 def pymatgen_energy(model, occ, q):

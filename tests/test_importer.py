@@ -16,6 +16,7 @@ from core.hosts import ROLE_PRISM_E, ROLE_PRISM_F
 from core.importer import import_structure, largest_remainder, read_structure
 from core.model import Model
 from core.species import CODE, SPECIES
+from reference_models import honeycomb_by_hand
 
 FIX = Path(__file__).parent / "fixtures" / "structures"
 LI, MN = CODE["Li"], CODE["Mn"]
@@ -237,8 +238,7 @@ def test_round_trip_through_pymatgen_structure_with_noise_and_reverse_setting():
 
     model = Model.build("O3", "Li", supercell="sqrt3", layers=3, tm_spec="Li:1/3,Mn:2/3", seed=1)
     sc = model.supercell
-    tm = sc.tm_sites  # honeycomb: minority on the (i + j) mod 3 == 0 coset (reference section 2)
-    model.occupancy[tm] = np.where((sc.ijk[tm, 0] + sc.ijk[tm, 1]) % 3 == 0, LI, MN)
+    honeycomb_by_hand(model)
     keep = np.flatnonzero(model.occupancy)
     species = [SPECIES[c] for c in model.occupancy[keep]]
     rng = np.random.default_rng(0)

@@ -6,14 +6,11 @@ from core import Model
 from core.model import fill_random
 from core.oxygen import OxygenEnvironments, oxygen_summary
 from core.species import CODE
+from reference_models import li2mno3_by_hand
 
 
 def honeycomb_li2mno3(cell="sqrt3", layers=1):
-    m = Model.build("O3", "Li", cell, layers, tm_spec="Mn")
-    sc = m.supercell
-    tm = sc.tm_sites
-    m.occupancy[tm[(sc.ijk[tm, 0] + sc.ijk[tm, 1]) % 3 == 0]] = CODE["Li"]
-    return m
+    return li2mno3_by_hand(cell, layers)
 
 
 def test_licoo2_has_no_li_o_li():

@@ -11,20 +11,9 @@ from core.model import Model
 from core.project import (decode_occupancy, encode_occupancy, load_project, loads_project, open_model,
                           save_project)
 from core.species import code_of
+from reference_models import honeycomb_by_hand
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def honeycomb_by_hand(model, minority="Li", majority="Mn"):
-    """Reference section 2: minority on the TM sites with (i + j) % 3 == 0, majority elsewhere."""
-    sc = model.supercell
-    tm = sc.tm_sites
-    occ = model.occupancy.copy()
-    mask = (sc.ijk[tm, 0] + sc.ijk[tm, 1]) % 3 == 0
-    occ[tm[mask]] = code_of(minority)
-    occ[tm[~mask]] = code_of(majority)
-    model.set_occupancy(occ)
-    return model
 
 
 @pytest.fixture
