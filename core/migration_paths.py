@@ -140,6 +140,24 @@ def _others(idx, vec, exclude_vecs):
     return out
 
 
+def _via_each(s, t, v1, cand, cand_v, n_img, extra_block=None):
+    """Paths from sites s through tetrahedra t (s -> t vectors v1) on to each valid candidate
+    octahedron in cand (n, k), -1 padded, with t -> candidate vectors cand_v (n, k, 3). A path's blockers
+    are the tetrahedron's other candidates (face-sharing) plus `extra_block` (n, m).
+    Returns (src, dst, inter, block, disp) for `part`."""
+    src_l, dst_l, int_l, blk_l, d1_l, d2_l = [], [], [], [], [], []
+    for c in range(cand.shape[1]):
+        ok = cand[:, c] >= 0
+        others = cand.copy()
+        others[:, c] = -1
+        blk = others if extra_block is None else np.concatenate([others, extra_block], axis=1)
+        src_l.append(s[ok]); dst_l.append(cand[ok, c]); int_l.append(t[ok]); blk_l.append(blk[ok])
+        d1_l.append(v1[ok]); d2_l.append(cand_v[ok, c])
+    v1a, v2a = np.concatenate(d1_l), np.concatenate(d2_l)
+    disp = via(v1a, v2a, n_img) if len(v1a) else np.zeros((0, n_img, 3))
+    return (np.concatenate(src_l), np.concatenate(dst_l), np.concatenate(int_l), np.concatenate(blk_l), disp)
+
+
 def _build(sc, n_img: int) -> CandidateTable:
     parts = []
     tm = sc.tm_sites
@@ -168,17 +186,7 @@ def _build(sc, n_img: int) -> CandidateTable:
         row = np.searchsorted(ut, t)
         o_i, o_v = oidx[row], ovec[row]
         back = _others(o_i, o_v, -v1[:, None, :])  # drop the start octahedron
-        src_l, dst_l, int_l, blk_l, d1_l, d2_l = [], [], [], [], [], []
-        for c in range(o_i.shape[1]):
-            ok = back[:, c] >= 0
-            third = back.copy()
-            third[:, c] = -1
-            blk = np.concatenate([third, aidx[row]], axis=1)
-            src_l.append(s[ok]); dst_l.append(back[ok, c]); int_l.append(t[ok]); blk_l.append(blk[ok])
-            d1_l.append(v1[ok]); d2_l.append(o_v[ok, c])
-        v1a, v2a = np.concatenate(d1_l), np.concatenate(d2_l)
-        part("inplane_tet", np.concatenate(src_l), np.concatenate(dst_l), np.concatenate(int_l),
-             np.concatenate(blk_l), via(v1a, v2a, n_img) if len(v1a) else np.zeros((0, n_img, 3)))
+        part("inplane_tet", *_via_each(s, t, v1, back, o_v, n_img, extra_block=aidx[row]))
     if has_tet_alk and len(alk_oct):
         # tetrahedra of the alkali layer with their face-sharing TM octahedron and alkali octahedra
         ut = np.flatnonzero(sc.inter_role == ROLE_TET_ALKALI)
@@ -189,16 +197,7 @@ def _build(sc, n_img: int) -> CandidateTable:
         s, t, v1, _, _ = _flatten(tm, tidx, tvec)
         row = np.searchsorted(ut, t)
         oi, ov = ak_i[row], ak_v[row]
-        src_l, dst_l, int_l, blk_l, d1_l, d2_l = [], [], [], [], [], []
-        for c in range(oi.shape[1]):
-            ok = oi[:, c] >= 0
-            others = oi.copy()
-            others[:, c] = -1
-            src_l.append(s[ok]); dst_l.append(oi[ok, c]); int_l.append(t[ok]); blk_l.append(others[ok])
-            d1_l.append(v1[ok]); d2_l.append(ov[ok, c])
-        v1a, v2a = np.concatenate(d1_l), np.concatenate(d2_l)
-        part("out_of_plane", np.concatenate(src_l), np.concatenate(dst_l), np.concatenate(int_l),
-             np.concatenate(blk_l), via(v1a, v2a, n_img))
+        part("out_of_plane", *_via_each(s, t, v1, oi, ov, n_img))
         # alkali-layer octahedron -> its face-sharing tetrahedra
         tidx, tvec = _shell(sc, alk_oct, ROLE_TET_ALKALI, dst_int=True, nmax=8)
         s, t, v1, _, _ = _flatten(alk_oct, tidx, tvec)
@@ -210,16 +209,7 @@ def _build(sc, n_img: int) -> CandidateTable:
         part("into_tm_layer", s[ok], tm_i[row, 0][ok], t[ok], rest[ok],
              via(v1[ok], tm_v[row, 0][ok], n_img))
         # (c) tetrahedral-site hop within the alkali layer
-        src_l, dst_l, int_l, blk_l, d1_l, d2_l = [], [], [], [], [], []
-        for c in range(rest.shape[1]):
-            ok = rest[:, c] >= 0
-            third = rest.copy()
-            third[:, c] = -1
-            src_l.append(s[ok]); dst_l.append(rest[ok, c]); int_l.append(t[ok]); blk_l.append(third[ok])
-            d1_l.append(v1[ok]); d2_l.append(ov[ok, c])
-        v1a, v2a = np.concatenate(d1_l), np.concatenate(d2_l)
-        part("alkali_tet", np.concatenate(src_l), np.concatenate(dst_l), np.concatenate(int_l),
-             np.concatenate(blk_l), via(v1a, v2a, n_img))
+        part("alkali_tet", *_via_each(s, t, v1, rest, ov, n_img))
     if len(alk_oct):
         # (c') oxygen-dumbbell hop straight through the shared O-O edge
         idx, vec = _shell(sc, alk_oct, ROLE_ALKALI_OCT, nmax=6, inplane=True)
