@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from .species import SPECIES
+from .species import CODE, SPECIES, VACANCY
 
 LABELS = ("honeycomb", "ribbon", "flower", "zigzag", "stripe", "disordered", "other")
 MOTIF_THRESHOLD = 0.35
@@ -47,6 +47,22 @@ def _tables(supercell, layer):
         shells = [pos[supercell.inplane_shell(sites, s)] for s in (1, 2, 3)]
         per[key] = (sites, shells)
     return per[key]
+
+
+def ring_centres(model, sites: np.ndarray) -> np.ndarray:
+    """Sites among `sites` (one layer) holding a minority ion whose six in-plane neighbours are all the
+    majority species (Mn when present, else the most common one): the centres of honeycomb/ribbon
+    LiMn6-type rings that the layer view outlines. Returns site indices (k,)."""
+    occ = model.occupancy
+    layer_occ = occ[sites]
+    present = layer_occ[layer_occ != VACANCY]
+    if not len(present):
+        return np.zeros(0, dtype=np.int64)
+    mn = CODE["Mn"]
+    major = mn if (present == mn).any() else np.bincount(present).argmax()
+    nn = model.supercell.tm_nn[sites]
+    is_centre = (layer_occ != major) & (layer_occ != VACANCY) & np.all(occ[nn] == major, axis=1)
+    return np.asarray(sites)[is_centre]
 
 
 def recognise(model, layer: int | None = None) -> dict:

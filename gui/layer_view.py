@@ -22,7 +22,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel
 
 from core.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
-from core.species import CODE, OXYGEN, VACANCY
+from core.species import CODE, OXYGEN
 
 from .colors import SpeciesStyle, ValueColormap, extra_color, lioli_brushes
 
@@ -355,18 +355,9 @@ class LayerView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ motif rings
     def ring_centres(self) -> np.ndarray:
-        """Sites of the active layer holding a minority ion whose six in-plane neighbours are all the
-        majority species (Mn when present): the centres of honeycomb/ribbon LiMn6-type rings."""
-        occ = self.model.occupancy
-        layer_occ = occ[self.sites]
-        present = layer_occ[layer_occ != VACANCY]
-        if not len(present):
-            return np.zeros(0, dtype=np.int64)
-        mn = CODE["Mn"]
-        major = mn if (present == mn).any() else np.bincount(present).argmax()
-        nn = self.model.supercell.tm_nn[self.sites]
-        is_centre = (layer_occ != major) & (layer_occ != VACANCY) & np.all(occ[nn] == major, axis=1)
-        return self.sites[is_centre]
+        """Sites of the displayed layer at the centre of a LiMn6-type ring (core.recognition)."""
+        from core.recognition import ring_centres
+        return ring_centres(self.model, self.sites)
 
     def _update_rings(self) -> None:
         if not self.show_motif or self.model is None:

@@ -77,3 +77,19 @@ def test_fast_enough_for_every_click():
     for _ in range(20):
         recognise(m)
     assert (time.perf_counter() - t) / 20 < 0.005
+
+
+def test_ring_centres_are_the_isolated_minority_of_a_honeycomb():
+    """Reference section 2: in the ideal honeycomb every Li has six Mn neighbours (a LiMn6 ring);
+    one Li swapped onto a Mn site breaks the rings around it."""
+    from core.recognition import ring_centres
+    from reference_models import li2mno3_by_hand
+    m = li2mno3_by_hand("6", 1)
+    tm = m.supercell.tm_sites
+    li = tm[m.occupancy[tm] == CODE["Li"]]
+    assert set(ring_centres(m, tm)) == set(li)
+    mn_nb = m.supercell.tm_nn[li[0]][0]        # a Mn neighbour of the first Li
+    m.apply([(int(li[0]), CODE["Mn"]), (int(mn_nb), CODE["Li"])])
+    centres = set(ring_centres(m, tm))
+    assert int(li[0]) not in centres and int(mn_nb) not in centres
+    assert len(centres) < len(li)
