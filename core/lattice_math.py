@@ -60,15 +60,6 @@ def smith_normal_form(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return U, A, V
 
 
-def int_inverse(V: np.ndarray) -> np.ndarray:
-    """Inverse of a unimodular integer matrix, as integers."""
-    inv = np.linalg.inv(V.astype(float))
-    out = np.rint(inv).astype(np.int64)
-    if not np.array_equal(out @ V, np.eye(len(V), dtype=np.int64)):
-        raise ValueError("matrix is not unimodular")
-    return out
-
-
 def coset_representatives_2d(M: np.ndarray) -> np.ndarray:
     """Integer points (i, j) inside the half-open parallelogram spanned by the rows of M.
 

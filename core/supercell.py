@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import SupercellError
 from .hosts import (ALKALI_ROLES, CATION_ROLES, INTERSTITIAL_ROLES, POSITIONS, ROLE_O, ROLE_TM, Host)
-from .lattice_math import coset_representatives_2d, int_inverse, smith_normal_form
+from .lattice_math import coset_representatives_2d, smith_normal_form
 
 #: Common in-plane matrices by name.
 NAMED_MATRICES = {
