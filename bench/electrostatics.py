@@ -25,7 +25,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import Model  # noqa: E402
-from core.ewald import EwaldEngine, LiveEwald, charges_of  # noqa: E402
+from core.energy.ewald import EwaldEngine, charges_of  # noqa: E402
+from core.energy.live import LiveEwald  # noqa: E402
 
 
 def per_call_us(fn, args, repeat=3) -> float:

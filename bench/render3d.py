@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication([])
     from OpenGL import GL
 
-    from core.model import Model
+    from core.structure.model import Model
     from gui.panels.view3d import make_view3d
 
     # O3 LiMO2: 4 sites per primitive cell (Li, TM, 2 O); n x n x 3 layers

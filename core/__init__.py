@@ -3,11 +3,11 @@
 Pure science (numpy, pymatgen, spglib, numba); never imports Qt. Heavy modules (pymatgen, spglib,
 numba) are imported lazily inside the functions that need them.
 """
-from .errors import LayerStudioError
-from .hosts import STACKINGS, Host, make_host
-from .model import Model
-from .species import SPECIES, code_of
-from .supercell import Supercell, parse_supercell_spec
+from core.errors import LayerStudioError
+from core.structure.hosts import STACKINGS, Host, make_host
+from core.structure.model import Model
+from core.structure.species import SPECIES, code_of
+from core.structure.supercell import Supercell, parse_supercell_spec
 
 __all__ = ["LayerStudioError", "Host", "make_host", "STACKINGS", "Model", "SPECIES", "code_of",
            "Supercell", "parse_supercell_spec"]

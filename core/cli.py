@@ -28,14 +28,14 @@ class _Parser(argparse.ArgumentParser):
 # ---------------------------------------------------------------------------------------------- helpers
 def _read_model(path, *, supercell=None, seed=0):
     """Model from a project .json, or a CIF/POSCAR through the importer. Returns (model, report)."""
-    from .project import open_model
+    from core.io.project import open_model
 
     return open_model(path, supercell=supercell, seed=seed)
 
 
 def _write_model(model, out, symprec=None) -> str:
     """Write by extension; returns a short description for stdout (notes go to stderr)."""
-    from .export import export_model
+    from core.io.export import export_model
 
     res = export_model(model, out, symprec=symprec)
     for note in res.notes:
@@ -46,9 +46,9 @@ def _write_model(model, out, symprec=None) -> str:
 
 def host_alkali(spec: str) -> str:
     """The host alkali (Li or Na) named in an --alkali composition (the majority one if both are)."""
-    from .composition import parse_spec
-    from .errors import CompositionError
-    from .species import SPECIES
+    from core.errors import CompositionError
+    from core.structure.composition import parse_spec
+    from core.structure.species import SPECIES
 
     names = [SPECIES[c] for c in parse_spec(spec)]
     alk = [s for s in names if s in ("Li", "Na")]
@@ -63,14 +63,14 @@ def host_alkali(spec: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- commands
 def cmd_build(args) -> int:
-    from .model import Model
+    from core.structure.model import Model
 
     alkali = host_alkali(args.alkali)
     model = Model.build(args.stacking, alkali, args.supercell, args.layers, alkali_spec=args.alkali,
                         tm_spec=args.tm, a=args.a, c=args.c, o_height=args.o_height, seed=args.seed)
     ordering = args.ordering.strip().lower()
     if ordering != "random":
-        from .orderings import preset_occupancy  # Orderings helper's module
+        from core.orderings import preset_occupancy  # Orderings helper's module
 
         model.set_occupancy(preset_occupancy(model, ordering, seed=args.seed, **_params(args.param)))
     model.metadata.update({"created_by": "layerstudio build", "ordering": ordering, "seed": args.seed})
@@ -80,7 +80,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .report import format_info, info
+    from core.report import format_info, info
 
     model, report = _read_model(args.input, supercell=args.supercell, seed=args.seed)
     d = info(model, symprec=args.symprec)
@@ -98,13 +98,13 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .export import format_for_path
-    from .project import save_project
+    from core.io.export import format_for_path
+    from core.io.project import save_project
 
     out = args.output
     if format_for_path(out) != "project":
         raise UsageError(f"{PROG} import: error: -o must be a project file ending in .json, not {out!r}")
-    from .importer import import_structure
+    from core.io.importer import import_structure
     model, report = import_structure(args.input, supercell=args.supercell, seed=args.seed)
     model.metadata.setdefault("imported_from", str(args.input))
     save_project(out, model)
@@ -115,7 +115,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_charge(args) -> int:
-    from .charge import charge_table
+    from core.analysis.charge import charge_table
 
     model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
     rows = charge_table(model, steps=args.steps, order=args.order, alkali_layer_only=args.alkali_layer_only)
@@ -131,8 +131,8 @@ def cmd_charge(args) -> int:
 
 
 def cmd_anneal(args) -> int:
-    from .montecarlo import run_anneal
-    from .recognition import recognise
+    from core.orderings.montecarlo import run_anneal
+    from core.orderings.recognition import recognise
 
     model, _ = _read_model(args.input, supercell=args.supercell, seed=0)
     res = run_anneal(model, sweeps=args.sweeps, seed=args.seed, sublattice=args.sublattice,
@@ -159,7 +159,7 @@ def cmd_anneal(args) -> int:
 
 
 def cmd_paths(args) -> int:
-    from .migration import LABEL, find_paths, group_paths
+    from core.migration.search import LABEL, find_paths, group_paths
 
     model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
     paths = find_paths(model, kinds=args.kind, open_only=not args.all, epsilon=args.epsilon)
@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _version() -> str:
     try:
-        from . import __version__
+        from core import __version__
         return __version__
     except ImportError:  # pragma: no cover
         return "?"
@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        from .errors import LayerStudioError
+        from core.errors import LayerStudioError
 
         if isinstance(exc, LayerStudioError):
             print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)

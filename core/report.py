@@ -10,14 +10,14 @@ Units: lattice lengths Angstrom, volume Angstrom^3, charges in e.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from .errors import LayerStudioError
-from .symmetry import DEFAULT_SYMPREC
+from core.errors import LayerStudioError
+from core.structure.symmetry import DEFAULT_SYMPREC
 
 
 def _section_basics(model, opts) -> dict:
-    from .pmg import composition_counts
+    from core.io.pmg import composition_counts
 
     comp = composition_counts(model)
     return {
@@ -42,7 +42,7 @@ def _section_cell(model, opts) -> dict:
 
 
 def _section_space_group(model, opts) -> dict:
-    from .symmetry import space_group
+    from core.structure.symmetry import space_group
 
     symprec = opts.get("symprec", DEFAULT_SYMPREC)
     # The TM + O framework's group (alkali layers emptied) is what reference tables give for P-type
@@ -60,14 +60,14 @@ def _section_charge(model, opts) -> dict:
 
 
 def _section_capacity(model, opts) -> dict:
-    from .capacity import capacity_summary
+    from core.analysis.capacity import capacity_summary
 
     s = capacity_summary(model)
     return {k: s[k] for k in ("capacity_mAh_g", "capacity_mAh_cm3", "oxidation_states")}
 
 
 def _section_oxygen(model, opts) -> dict:
-    from .oxygen import oxygen_summary
+    from core.analysis.oxygen import oxygen_summary
 
     s = oxygen_summary(model)
     return {"oxygen": {k: s[k] for k in ("li_o_li_histogram", "li_o_li_mean_per_O", "a_o_a_mean_per_O",
@@ -75,7 +75,7 @@ def _section_oxygen(model, opts) -> dict:
 
 
 def _section_ordering(model, opts) -> dict:
-    from .recognition import recognise
+    from core.orderings.recognition import recognise
 
     r = recognise(model)
     return {"ordering": {k: r[k] for k in ("label", "confidence", "isolated_minority_fraction",
@@ -83,7 +83,7 @@ def _section_ordering(model, opts) -> dict:
 
 
 def _section_ewald(model, opts) -> dict:
-    from .ewald import ewald_summary
+    from core.energy.ewald import ewald_summary
 
     s = ewald_summary(model)  # electrostatics only (formal point charges), charged-cell background included
     return {k: s[k] for k in ("ewald_eV", "ewald_eV_per_MO2", "ewald_eV_per_atom")}

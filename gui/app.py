@@ -85,7 +85,7 @@ def create_window(files=(), offer_recovery: bool = True):
             if dialogs.ask_yes_no(window, "Recover unsaved work",
                                   f"Layer Studio did not close normally. Recover the autosaved copy of {what}?"):
                 try:
-                    from core.project import load_project
+                    from core.io.project import load_project
                     model = load_project(path)
                     window.document.set_model(model)
                     window.document.path = None

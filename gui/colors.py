@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from core.species import SPECIES, VACANCY
+from core.structure.species import SPECIES, VACANCY
 
 N_BINS = 32  # colours in a quantised colour map (site-energy and Li-O-Li overlays)
 

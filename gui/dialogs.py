@@ -6,11 +6,22 @@ in a worker with `build_model(params)` because presets on big cells can take a m
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFormLayout, QLabel, QLineEdit, QRadioButton, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from core.errors import LayerStudioError
-from core.hosts import DEFAULTS, STACKINGS
+from core.structure.hosts import DEFAULTS, STACKINGS
 
 try:  # the ordering presets are optional: without them the dialog offers a random arrangement only
     from core.orderings import PRESETS
@@ -23,7 +34,7 @@ NAMED_CANDIDATES = ("sqrt3", "2sqrt3", "ribbon")
 
 def build_model(params: dict):
     """Build a core Model from dialog parameters (runs in a worker; raises LayerStudioError)."""
-    from core.model import Model
+    from core.structure.model import Model
     model = Model.build(params["stacking"], params["alkali"], params["supercell"], layers=params["layers"],
                         alkali_spec=params["alkali_spec"] or None, tm_spec=params["tm_spec"],
                         a=params["a"], c=params["c"], o_height=params["o_height"], seed=params["seed"])
@@ -38,7 +49,7 @@ def build_model(params: dict):
 def commensurate_sizes(params: dict, limit: int = 6) -> list[str]:
     """Supercell specs (strings) on which the composition and ordering of `params` can be realised,
     found by trying them on a one-repeat model (fast: at most ~20 small builds)."""
-    from core.hosts import make_host
+    from core.structure.hosts import make_host
     host = make_host(params["stacking"], params["alkali"])
     min_layers = host.slabs_per_prim
     out = []
@@ -169,9 +180,9 @@ class NewModelDialog(QDialog):
 
     def accept(self) -> None:
         """Check the parameters cheaply (supercell spec, compositions) before closing."""
-        from core.composition import parse_spec
-        from core.hosts import make_host
-        from core.supercell import parse_supercell_spec
+        from core.structure.composition import parse_spec
+        from core.structure.hosts import make_host
+        from core.structure.supercell import parse_supercell_spec
         p = self.params()
         try:
             host = make_host(p["stacking"], p["alkali"], a=p["a"], c=p["c"], o_height=p["o_height"])

@@ -10,13 +10,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from core.model import Model, as_flips
+from core.structure.model import Model, as_flips
 
 
 class FlipCommand(QUndoCommand):
     """Apply a list of (site, species) flips; undo applies the inverse that `Model.apply` returned."""
 
-    def __init__(self, document: "Document", flips, label: str):
+    def __init__(self, document: Document, flips, label: str):
         super().__init__(label)
         self._doc = document
         sites, codes = as_flips(flips)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QInputDialog, QMenu
 
 from core.errors import LayerStudioError
-from core.species import CODE, SPECIES, VACANCY
+from core.structure.species import CODE, SPECIES, VACANCY
 
 from . import dialogs
 from .palette import PALETTE_ORDER, species_icon
@@ -194,7 +194,7 @@ class EditController:
         model = self.model
         target = model.supercell.n_sites
         try:
-            from core.supercell import parse_supercell_spec
+            from core.structure.supercell import parse_supercell_spec
             M = parse_supercell_spec(matrix)
             target = int(round(abs(np.linalg.det(M)) / abs(np.linalg.det(model.supercell.matrix))
                                * layers / model.supercell.layers * model.supercell.n_sites))

@@ -30,7 +30,7 @@ def is_openable(path: str) -> bool:
 
 def _read_model(path: str):
     """Worker body: (Model, report or None, path)."""
-    from core.project import open_model
+    from core.io.project import open_model
     model, report = open_model(path)
     return model, report, path
 
@@ -107,7 +107,7 @@ class FileController:
         return self.save_to(path)
 
     def save_to(self, path: str) -> bool:
-        from core.project import save_project
+        from core.io.project import save_project
         try:
             save_project(path, self.doc.model)
         except LayerStudioError as exc:
@@ -137,14 +137,14 @@ class FileController:
             self.export_to(path, opts["kind"], symprec=opts["symprec"])
 
     def export_to(self, path: str, kind: str, symprec: float | None = None) -> bool:
-        """kind: cif, cif-sym, poscar, png2, png4, svg. Structure exports go through core.export."""
+        """kind: cif, cif-sym, poscar, png2, png4, svg. Structure exports go through core.io.export."""
         try:
             if kind in ("png2", "png4"):
                 self.w.layer_view.export_png(path, scale=2 if kind == "png2" else 4)
             elif kind == "svg":
                 self.w.layer_view.export_svg(path)
             else:
-                from core.export import export_model
+                from core.io.export import export_model
                 if kind == "poscar" and not (path.lower().endswith((".vasp", ".poscar"))
                                              or Path(path).name.upper().startswith(("POSCAR", "CONTCAR"))):
                     path += ".vasp"

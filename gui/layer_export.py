@@ -19,9 +19,9 @@ def export_svg(plot_item, path) -> None:
 
     pyqtgraph 0.14's SVGExporter cannot parse the path syntax Qt 6.11's QSvgGenerator writes, so the
     scene is painted straight into a QSvgGenerator with the items in export (vector) mode."""
+    from pyqtgraph.exporters.Exporter import Exporter
     from PySide6.QtGui import QPainter
     from PySide6.QtSvg import QSvgGenerator
-    from pyqtgraph.exporters.Exporter import Exporter
 
     class _Svg(Exporter):
         def export(self, fileName=None, toBytes=False, copy=False):

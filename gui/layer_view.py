@@ -21,8 +21,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel
 
-from core.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
-from core.species import CODE, OXYGEN
+from core.structure.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
+from core.structure.species import CODE, OXYGEN
 
 from .colors import SpeciesStyle, ValueColormap, extra_color, lioli_brushes
 
@@ -43,7 +43,7 @@ class _Dots(pg.ScatterPlotItem):
 class _EditViewBox(pg.ViewBox):
     """Right click opens the site menu; Shift/middle drag pans and the wheel zooms (pyqtgraph)."""
 
-    def __init__(self, owner: "LayerView"):
+    def __init__(self, owner: LayerView):
         super().__init__(lockAspect=True, enableMenu=False)
         self._owner = owner
 
@@ -355,8 +355,8 @@ class LayerView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ motif rings
     def ring_centres(self) -> np.ndarray:
-        """Sites of the displayed layer at the centre of a LiMn6-type ring (core.recognition)."""
-        from core.recognition import ring_centres
+        """Sites of the displayed layer at the centre of a LiMn6-type ring (core.orderings.recognition)."""
+        from core.orderings.recognition import ring_centres
         return ring_centres(self.model, self.sites)
 
     def _update_rings(self) -> None:

@@ -20,8 +20,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QProgressBar,
-                               QScrollArea, QTabBar, QToolButton)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QScrollArea,
+    QTabBar,
+    QToolButton,
+)
 
 from . import dialogs, settings
 from .colors import default_scheme, scheme_names

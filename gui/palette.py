@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from core.species import CODE, DEFAULT_OXIDATION, SPECIES, VACANCY
+from core.structure.species import CODE, DEFAULT_OXIDATION, SPECIES, VACANCY
 
 from .colors import species_color
 

@@ -2,12 +2,12 @@
 
 Sections and the core module behind each (a section is only built when its module is importable, so
 the panel never shows a number core cannot compute):
-  Energy       core.ewald      LiveEwald: per-click energy change (microseconds), history, pinned reference
-  Charge       core.model      net charge (warning when non-zero), formula, layer formula
-  Capacity     core.capacity   capacity_summary: total / cationic / anionic mAh/g as a stacked bar
-  Oxygen       core.oxygen     OxygenEnvironments, updated incrementally: Li-O-Li histogram
-  Ordering     core.recognition recognise(): label and confidence            (worker, debounced)
-  Space group  core.symmetry   space_group(): spglib, ~0.8 s on a 12x12 cell (worker, debounced)
+  Energy       core.energy.ewald      LiveEwald: per-click energy change (microseconds), history, pinned reference
+  Charge       core.structure.model      net charge (warning when non-zero), formula, layer formula
+  Capacity     core.analysis.capacity   capacity_summary: total / cationic / anionic mAh/g as a stacked bar
+  Oxygen       core.analysis.oxygen     OxygenEnvironments, updated incrementally: Li-O-Li histogram
+  Ordering     core.orderings.recognition recognise(): label and confidence            (worker, debounced)
+  Space group  core.structure.symmetry   space_group(): spglib, ~0.8 s on a 12x12 cell (worker, debounced)
 
 The energy engine for a new supercell is built in a worker; edits made meanwhile are replayed onto it
 when it arrives, so the live value is always that of the current occupancy.
@@ -21,21 +21,30 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from core.species import SPECIES, charge_by_code
+from core.structure.species import SPECIES, charge_by_code
 
 log = logging.getLogger(__name__)
 HISTORY = 300       # energies kept for the history plot
 DEBOUNCE_MS = 250
-REBUILD_ABOVE = 256  # changed sites beyond which the live energy is rebuilt instead of updated   # quiet time before slow readouts (space group, ordering label) are recomputed
+REBUILD_ABOVE = 256  # changed sites beyond which the live energy is rebuilt instead of updated
 
 
 def have(module: str) -> bool:
     """True if `core.<module>` exists (sections appear only for core parts that are there)."""
     try:
-        return importlib.util.find_spec(f"core.{module}") is not None
+        return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
 
@@ -75,7 +84,7 @@ class ReadoutPanel(QWidget):
 
     Attributes useful to tests and other panels: `energy_eV` (current Ewald energy of the whole cell,
     eV, or None while the engine is being built), `live` (the core LiveEwald), `engine`,
-    `oxygen` (core.oxygen.OxygenEnvironments or None), `space_group_text`.
+    `oxygen` (core.analysis.oxygen.OxygenEnvironments or None), `space_group_text`.
     Signals: sigEnergyReady() when the engine for a new model is in place; sigSpaceGroup(str);
     sigSiteEnergiesChanged() when cached site energies are stale.
     """
@@ -121,11 +130,11 @@ class ReadoutPanel(QWidget):
         self._layout.addWidget(self.preview_banner)
         self.preview_model = None
 
-        self.has_ewald = have("ewald")
-        self.has_capacity = have("capacity")
-        self.has_oxygen = have("oxygen")
-        self.has_recognition = have("recognition")
-        self.has_symmetry = have("symmetry")
+        self.has_ewald = have("core.energy.ewald")
+        self.has_capacity = have("core.analysis.capacity")
+        self.has_oxygen = have("core.analysis.oxygen")
+        self.has_recognition = have("core.orderings.recognition")
+        self.has_symmetry = have("core.structure.symmetry")
         if self.has_ewald:
             self._build_energy()
         self._build_charge()
@@ -263,7 +272,7 @@ class ReadoutPanel(QWidget):
         if self.oxygen is not None:
             self.oxygen = None
         if self.has_oxygen:
-            from core.oxygen import OxygenEnvironments
+            from core.analysis.oxygen import OxygenEnvironments
             self.oxygen = OxygenEnvironments(self.model)
         if self.has_ewald:
             self._start_engine()
@@ -281,7 +290,8 @@ class ReadoutPanel(QWidget):
         q0 = model.charges()
 
         def build(supercell, q):
-            from core.ewald import LiveEwald, get_engine
+            from core.energy.ewald import get_engine
+            from core.energy.live import LiveEwald
             engine = get_engine(supercell)
             engine.tiled_columns()  # built lazily on the first edit otherwise: keep it off the GUI thread
             return engine, LiveEwald(engine, q), q
@@ -371,7 +381,7 @@ class ReadoutPanel(QWidget):
         return self._site_energy_cache
 
     def lioli_counts(self):
-        """(N,) Li-O-Li counts on O sites (NaN elsewhere), or None without core.oxygen."""
+        """(N,) Li-O-Li counts on O sites (NaN elsewhere), or None without core.analysis.oxygen."""
         return None if self.oxygen is None else self.oxygen.site_values("li_o_li")
 
     # ------------------------------------------------------------------ composition-level readouts
@@ -403,7 +413,7 @@ class ReadoutPanel(QWidget):
             self.lab_aoa.setText(f"{o.a_o_a_mean:.3f}")
 
     def _update_capacity(self, model) -> None:
-        from core.capacity import capacity_summary
+        from core.analysis.capacity import capacity_summary
         from core.errors import LayerStudioError
         try:
             s = capacity_summary(model)
@@ -445,7 +455,7 @@ class ReadoutPanel(QWidget):
             self._set_document_label(lab, self._saved[lab])
         oxygen = None
         if self.has_oxygen:
-            from core.oxygen import OxygenEnvironments
+            from core.analysis.oxygen import OxygenEnvironments
             oxygen = OxygenEnvironments(model)
         self._update_fast(model, oxygen)
 
@@ -489,13 +499,13 @@ class ReadoutPanel(QWidget):
         version = self._version
         snapshot = self.model.copy()
         if self.has_symmetry:
-            from core.symmetry import space_group
+            from core.structure.symmetry import space_group
             self._set_document_label(self.lab_spacegroup, "computing…")
             self.runner.submit(space_group, snapshot, label="Space group",
                                on_result=lambda r, v=version: self._space_group_ready(v, r),
                                on_error=lambda msg, v=version: self._space_group_ready(v, None, msg))
         if self.has_recognition:
-            from core.recognition import recognise
+            from core.orderings.recognition import recognise
             self._set_document_label(self.lab_ordering, "computing…")
             self.runner.submit(recognise, snapshot, label="Ordering",
                                on_result=lambda r, v=version: self._ordering_ready(v, r),

@@ -1,6 +1,6 @@
 """Crash recovery: autosave the document every few edits; offer the file on the next start.
 
-Each running window writes `recovery-<pid>.json` (a normal project file, `core.project`) in the
+Each running window writes `recovery-<pid>.json` (a normal project file, `core.io.project`) in the
 settings directory plus a small `.info` sidecar (original path, title, time). A clean exit deletes both,
 so a file whose process is gone at start-up is what a crash left behind.
 """
@@ -92,7 +92,7 @@ class RecoveryManager:
         self._since = 0
 
     def save_now(self) -> bool:
-        from core.project import save_project
+        from core.io.project import save_project
         self._since = 0
         try:
             save_project(self.path, self.doc.model)

@@ -16,7 +16,6 @@ import shotlib
 from shotlib import settle
 
 
-
 def main() -> int:
     started = shotlib.start(__file__, __doc__.splitlines()[0], screen="1280x1024x24")
     if isinstance(started, int):

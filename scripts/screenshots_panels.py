@@ -21,18 +21,16 @@ import shotlib
 from shotlib import settle
 
 
-
 def main() -> int:
     started = shotlib.start(__file__, __doc__.splitlines()[0], screen="1600x1000x24")
     if isinstance(started, int):
         return started
     app, out = started
+    import numpy as np
     from PySide6.QtCore import Qt
 
-    import numpy as np
-
-    from core.model import Model
     from core.orderings import preset_occupancy
+    from core.structure.model import Model
     from gui.mainwindow import MainWindow
     from gui.panels.figures import write_gif
 

@@ -76,3 +76,23 @@ def pytest_terminal_summary(terminalreporter):
     if MODAL_CALLS:
         terminalreporter.write_line(f"modal dialogs suppressed during tests: {len(MODAL_CALLS)} "
                                     f"({', '.join(sorted(set(MODAL_CALLS)))})")
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Record every message box instead of showing it: list of (kind, title, text)."""
+    from gui import dialogs
+    seen = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: seen.append(("error", title, text)))
+    monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: seen.append(("info", title, text)))
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: seen.append(("ask", title, text)) or False)
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: seen.append(("save?", name, "")) or "discard")
+    return seen
+
+
+@pytest.fixture
+def isolated_settings(tmp_path, monkeypatch):
+    from gui import settings
+    settings.use_settings_dir(tmp_path / "settings")
+    yield tmp_path / "settings"
+    settings.use_settings_dir(None)

@@ -6,36 +6,14 @@ view box, scene -> viewport with the QGraphicsView), so pyqtgraph's own click/dr
 from __future__ import annotations
 
 import numpy as np
-import pytest
+import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-import pyqtgraph as pg
-
 # pyqtgraph drops mouse moves closer than 10 ms (a throttle for real mice); synthetic drags send
 # them back to back, so switch the throttle off or intermediate points of a drag would be skipped
 pg.setConfigOption("mouseRateLimit", 0)
-
-
-@pytest.fixture
-def messages(monkeypatch):
-    """Record every message box instead of showing it: list of (kind, title, text)."""
-    from gui import dialogs
-    seen = []
-    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: seen.append(("error", title, text)))
-    monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: seen.append(("info", title, text)))
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: seen.append(("ask", title, text)) or False)
-    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: seen.append(("save?", name, "")) or "discard")
-    return seen
-
-
-@pytest.fixture
-def isolated_settings(tmp_path, monkeypatch):
-    from gui import settings
-    settings.use_settings_dir(tmp_path / "settings")
-    yield tmp_path / "settings"
-    settings.use_settings_dir(None)
 
 
 def make_window(qtbot, model, **kw):
@@ -113,7 +91,7 @@ def neighbour_path(view, start, length, rng):
 
 def fresh_energy(model):
     """Ewald energy (eV) from scratch: a new engine (not the cached one the GUI uses)."""
-    from core.ewald import EwaldEngine
+    from core.energy.ewald import EwaldEngine
     return float(EwaldEngine(model.supercell).energy(model.charges()))
 
 
@@ -121,5 +99,5 @@ def assert_close(a, b, tol=1e-6):
     assert abs(a - b) <= tol * max(1.0, abs(b)), (a, b)
 
 
-__all__ = ["messages", "isolated_settings", "make_window", "wait_engine", "wait_idle", "click_site",
+__all__ = ["make_window", "wait_engine", "wait_idle", "click_site",
            "drag_sites", "neighbour_path", "fresh_energy", "assert_close", "np"]

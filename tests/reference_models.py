@@ -1,6 +1,6 @@
 """Models built by hand from the reference file, independent of core.orderings (test oracles)."""
 from core import Model
-from core.species import code_of
+from core.structure.species import code_of
 
 
 def honeycomb_by_hand(model: Model, minority: str = "Li", majority: str = "Mn") -> Model:

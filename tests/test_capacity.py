@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core import Model
-from core.capacity import capacity, capacity_summary, neutralise_oxidation_states
+from core.analysis.capacity import capacity, capacity_summary, neutralise_oxidation_states
 from core.errors import LayerStudioError, OxidationStateError
 
 F = 96485.33212

@@ -4,15 +4,15 @@ import time
 
 import numpy as np
 import pytest
-
-from core import Model, ewald
-from core.capacity import capacity
-from core.charge import ChargeModel, charge_table
-from core.errors import LayerStudioError
-from core.oxygen import OxygenEnvironments
-from core.species import CODE, SPECIES
 from reference_models import li2mno3_by_hand
 
+from core import Model
+from core.analysis.capacity import capacity
+from core.analysis.charge import ChargeModel, charge_table
+from core.analysis.oxygen import OxygenEnvironments
+from core.energy import ewald
+from core.errors import LayerStudioError
+from core.structure.species import CODE, SPECIES
 
 
 def honeycomb_li2mno3(cell="3", layers=1):

@@ -6,12 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from core.cli import main
-from core.project import load_project
-from core.species import code_of
-from core.symmetry import space_group
+from core.io.project import load_project
+from core.structure.species import code_of
+from core.structure.symmetry import space_group
 
 
 def run(capsys, *argv):
@@ -199,7 +199,7 @@ def test_real_entry_point(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     res = subprocess.run([str(exe), "info", str(out), "--json"], capture_output=True, text=True, timeout=120)
-    if res.returncode == 0:  # CIF input needs core.importer (Import helper)
+    if res.returncode == 0:  # CIF input needs core.io.importer (Import helper)
         assert json.loads(res.stdout)["space_group"]["number"] == 166
     else:
         assert "importer" in res.stderr and len(res.stderr.strip().splitlines()) == 1
@@ -218,7 +218,7 @@ def test_python_dash_m(tmp_path):
 # ------------------------------------------------------------------------------------------------ import
 @pytest.fixture
 def importer():
-    return pytest.importorskip("core.importer")
+    return pytest.importorskip("core.io.importer")
 
 
 def _same_occupancy(a, b) -> str:

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from core import Model, Supercell, make_host
+from core.energy.ewald import EwaldEngine, charges_of, ewald_summary, get_engine, structure_charges, structure_energy
+from core.energy.live import LiveEwald
 from core.errors import ResourceLimitError, SpeciesError
-from core.ewald import (EwaldEngine, LiveEwald, charges_of, ewald_summary, get_engine,
-                        structure_charges, structure_energy)
-from core.species import SPECIES, code_of
+from core.structure.species import SPECIES, code_of
 
 
 def pmg_structure(sc, q, frac=None):
@@ -258,7 +258,7 @@ def test_engine_cache_does_not_keep_supercells_alive():
     import gc
     import weakref
 
-    from core import ewald
+    from core.energy import ewald
 
     sc = Supercell(make_host("O3", "Li"), "2", 3)
     eng = get_engine(sc)

@@ -9,15 +9,15 @@ import warnings
 
 import numpy as np
 import pytest
+from test_project import honeycomb_by_hand
 
 from core.errors import ExportError, SymmetryError
-from core.export import cif_text, export_model, format_for_path, poscar_text
-from core.model import Model
-from core.pmg import to_ase, to_structure
+from core.io.export import cif_text, export_model, format_for_path, poscar_text
+from core.io.pmg import to_ase, to_structure
 from core.report import format_info, info
-from core.species import code_of
-from core.symmetry import space_group
-from test_project import honeycomb_by_hand
+from core.structure.model import Model
+from core.structure.species import code_of
+from core.structure.symmetry import space_group
 
 
 def read_structure(path_or_text, fmt=None):
@@ -195,7 +195,7 @@ def test_pymatgen_structure_json_has_oxidation_states(tmp_path):
 
 
 def test_project_export_and_unknown_type(tmp_path):
-    from core.project import load_project
+    from core.io.project import load_project
 
     m = li2mno3()
     export_model(m, tmp_path / "p.json")

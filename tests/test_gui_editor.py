@@ -8,13 +8,21 @@ import time
 
 import numpy as np
 import pytest
+from gui_helpers import (  # noqa: F401
+    assert_close,
+    click_site,
+    drag_sites,
+    fresh_energy,
+    make_window,
+    neighbour_path,
+    wait_engine,
+    wait_idle,
+)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from core.model import Model
-from core.species import CODE, VACANCY
-from gui_helpers import (assert_close, click_site, drag_sites, fresh_energy, isolated_settings,  # noqa: F401
-                         make_window, messages, neighbour_path, wait_engine, wait_idle)
+from core.structure.model import Model
+from core.structure.species import CODE, VACANCY
 
 
 def small_model(n="6", layers=1, spec="Li:1/3,Mn:2/3", seed=1):
@@ -47,7 +55,7 @@ def test_click_places_species_and_energy_matches_core(qtbot, win):
 def test_live_energy_agrees_with_pymatgen(qtbot, isolated_settings, messages):
     from pymatgen.analysis.ewald import EwaldSummation
 
-    from core.pmg import to_structure
+    from core.io.pmg import to_structure
     w = make_window(qtbot, small_model("3", spec="Li:1/3,Mn:2/3"))
     wait_engine(qtbot, w)
     view = w.layer_view
@@ -204,8 +212,9 @@ def test_overlays_follow_edits(qtbot, win):
 
 
 def test_unexpected_exception_shows_short_message(qtbot, win, messages):
-    from gui.app import install_excepthook
     import sys
+
+    from gui.app import install_excepthook
     old = sys.excepthook
     try:
         install_excepthook()
@@ -246,7 +255,7 @@ def test_hover_shows_site_species_charge_energy_and_neighbours(qtbot, win):
     _send(view.viewport(), QEvent.MouseMove, view.viewport_pos(site), Qt.NoButton, Qt.NoButton)
     QApplication.processEvents()
     text = w.lab_site.text()
-    from core.species import SPECIES
+    from core.structure.species import SPECIES
     sym = SPECIES[model.occupancy[site]]
     assert f"site {site}" in text and sym in text and "site energy" in text
     # the six neighbours listed add up to six

@@ -4,12 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from gui_helpers import click_site, make_window
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from core.model import Model
-from core.species import CODE
-from gui_helpers import click_site, isolated_settings, make_window, messages  # noqa: F401
+from core.structure.model import Model
+from core.structure.species import CODE
 
 
 def model(seed=2):
@@ -63,7 +63,7 @@ def test_corrupt_project_shows_error_and_keeps_model(qtbot, win, messages, tmp_p
 
 
 def test_import_cif_and_bad_cif(qtbot, win, messages, tmp_path):
-    from core.export import export_model
+    from core.io.export import export_model
     w = win
     src = Model.build("O3", "Li", "3", layers=3, tm_spec="Co", seed=0)
     cif = tmp_path / "LiCoO2.cif"
@@ -83,7 +83,7 @@ def test_import_cif_and_bad_cif(qtbot, win, messages, tmp_path):
 
 
 def test_drop_opens_project_and_recent_files(qtbot, win, tmp_path):
-    from core.project import save_project
+    from core.io.project import save_project
     from gui import settings
     w = win
     other = Model.build("O3", "Li", "3", layers=1, tm_spec="Ni:1/3,Mn:2/3", seed=5)
@@ -157,6 +157,7 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_only(qtbot):
     and deadlock against Qt's mutex): automatic collection is off, a GUI-thread timer collects."""
     import gc
     import weakref
+
     from gui.workers import TaskRunner
     TaskRunner()
     assert not gc.isenabled()
@@ -175,6 +176,7 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_only(qtbot):
 
 def test_worker_progress_cancel_and_errors(qtbot):
     import threading
+
     from core.errors import OrderingError
     from gui.workers import TaskRunner
     runner = TaskRunner()

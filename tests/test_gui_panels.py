@@ -10,10 +10,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from core.model import Model  # noqa: E402
+from core.structure.model import Model  # noqa: E402
 from gui.document import Document  # noqa: E402
 from gui.workers import TaskRunner  # noqa: E402
-from tests.gui_helpers import isolated_settings, messages  # noqa: E402,F401 - fixtures
 
 
 def have(mod: str) -> bool:
@@ -41,7 +40,7 @@ def random_model(n=3, layers=1, seed=5) -> Model:
 
 # ---------------------------------------------------------------------------------------------- snapshots
 def test_snapshots_are_undoable_and_survive_save_load(qtbot, tmp_path):
-    from core.project import load_project, save_project
+    from core.io.project import load_project, save_project
     from gui.panels import snapshots as snap
     from gui.panels.labmode import SnapshotPanel
 
@@ -95,6 +94,7 @@ def test_snapshot_from_other_supercell_is_refused(qtbot):
 def test_keyboard_steps_through_snapshots(qtbot):
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMainWindow
+
     from gui.panels.labmode import LabMode, SnapshotPanel
 
     win = QMainWindow()
@@ -131,11 +131,11 @@ def test_keyboard_steps_through_snapshots(qtbot):
     assert np.array_equal(doc.model.occupancy, states[0])
 
 
-@pytest.mark.skipif(not have("core.ewald"), reason="core.ewald not available")
+@pytest.mark.skipif(not have("core.energy.ewald"), reason="core.energy.ewald not available")
 def test_compare_view_energy_difference_matches_pymatgen(qtbot):
     from pymatgen.analysis.ewald import EwaldSummation
 
-    from core.pmg import to_structure
+    from core.io.pmg import to_structure
     from gui.panels import snapshots as snap
     from gui.panels.labmode import CompareView
 
@@ -155,7 +155,7 @@ def test_compare_view_energy_difference_matches_pymatgen(qtbot):
 def test_xrd_superlattice_window(qtbot, runner):
     from pymatgen.analysis.diffraction.xrd import XRDCalculator
 
-    from core.pmg import to_structure
+    from core.io.pmg import to_structure
     from gui.panels.xrd_panel import XRDPanel
 
     doc = Document(honeycomb_model())
@@ -179,8 +179,8 @@ def test_xrd_superlattice_window(qtbot, runner):
 
 # ---------------------------------------------------------------------------------------------- Monte Carlo
 def test_monte_carlo_run_progress_apply_is_one_undo_step(qtbot, runner):
-    from core.ewald import EwaldEngine
-    from core.recognition import recognise
+    from core.energy.ewald import EwaldEngine
+    from core.orderings.recognition import recognise
     from gui.panels.mc_panel import MonteCarloPanel
 
     doc = Document(random_model(3, seed=7))
@@ -265,7 +265,7 @@ def delithiated_honeycomb(n=3):
 
 
 def test_migration_path_selected_and_profile_shown(qtbot, runner):
-    from core.migration import find_paths
+    from core.migration.search import find_paths
     from gui.panels.migration_panel import MigrationPanel
 
     doc = Document(delithiated_honeycomb())
@@ -314,7 +314,7 @@ def test_migration_paths_refresh_after_edit(qtbot, runner):
 
 # ---------------------------------------------------------------------------------------------- charge
 def test_charge_slider_changes_readout_not_document(qtbot, runner):
-    from core.capacity import mAh_per_g
+    from core.analysis.capacity import mAh_per_g
     from gui.panels.charge_panel import ChargePanel
 
     doc = Document(honeycomb_model())
@@ -368,6 +368,7 @@ def window(qtbot, messages, isolated_settings):
 
 def test_install_adds_docks_menus_and_previews(qtbot, window):
     from PySide6.QtWidgets import QLabel
+
     from gui.panels import PanelHost
 
     host = window.panels
@@ -414,7 +415,7 @@ def test_charge_preview_moves_layer_view_and_paths(qtbot, window):
     q_full = 96485.33212 * (4 / 3) / (3.6 * 116.818 / 1.5)   # all Li of Li[Li1/3Mn2/3]O2 removed
     assert f"{q_full:.0f} mAh/g" in host.overlay.banner.text() and "O2-/O-" in host.overlay.banner.text()
     # the Readouts dock follows the preview: energy of the charged state from a fresh engine, no Li-O-Li
-    from core.ewald import EwaldEngine
+    from core.energy.ewald import EwaldEngine
     ro = window.readouts
     state = host.charge.cm.state(n)
     fu = doc.model.formula_units()

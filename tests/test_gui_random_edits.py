@@ -8,19 +8,26 @@ undoing everything must return the exact initial occupancy and energy.
 import time
 
 import numpy as np
+from gui_helpers import (  # noqa: F401
+    assert_close,
+    click_site,
+    drag_sites,
+    fresh_energy,
+    make_window,
+    neighbour_path,
+    wait_engine,
+)
 
-from core.model import Model
-from core.species import CODE, VACANCY
-from gui_helpers import (assert_close, click_site, drag_sites, fresh_energy, isolated_settings,  # noqa: F401
-                         make_window, messages, neighbour_path, wait_engine)
+from core.structure.model import Model
+from core.structure.species import CODE, VACANCY
 
 N_OPS = 2500
 PAINT = [CODE["Li"], CODE["Mn"], CODE["Ni"], CODE["Mg"], CODE["Co"], VACANCY]
 
 
 def test_random_session_matches_core(qtbot, isolated_settings, messages):
+    from core.analysis.oxygen import OxygenEnvironments
     from core.orderings import preset_occupancy
-    from core.oxygen import OxygenEnvironments
 
     rng = np.random.default_rng(20261125)
     model = Model.build("O3", "Li", "6", layers=2, tm_spec="Li:1/3,Mn:2/3", seed=4)

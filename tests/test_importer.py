@@ -5,18 +5,17 @@ from pymatgen/spglib, or from hand arithmetic written next to the assertion.
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_models import honeycomb_by_hand
 
 from core.errors import StructureImportError
-from core.hosts import ROLE_PRISM_E, ROLE_PRISM_F
-from core.importer import import_structure, largest_remainder, read_structure
-from core.model import Model
-from core.species import CODE, SPECIES
-from reference_models import honeycomb_by_hand
+from core.io.importer import import_structure, largest_remainder, read_structure
+from core.structure.hosts import ROLE_PRISM_E, ROLE_PRISM_F
+from core.structure.model import Model
+from core.structure.species import CODE, SPECIES
 
 FIX = Path(__file__).parent / "fixtures" / "structures"
 LI, MN = CODE["Li"], CODE["Mn"]
@@ -65,7 +64,7 @@ def test_licoo2_r3m_cif_is_o3_with_reference_lattice_and_layers():
     assert np.allclose(np.linalg.norm(v, axis=2), 1.922, atol=2e-3)
     _, v = sc.neighbours(sc.alkali_sites, "O", n=6)
     assert np.allclose(np.linalg.norm(v, axis=2), 2.092, atol=2e-3)
-    from core.symmetry import space_group
+    from core.structure.symmetry import space_group
     assert space_group(model).number == 166
 
 
@@ -107,7 +106,7 @@ def test_li2mno3_c2m_maps_to_sqrt3_honeycomb():
     # oxidation states from the file's atom_type loop
     assert model.oxidation["Mn"] == 4 and model.oxidation["O"] == -2
     assert rep["oxidation"] == {"Li": 1.0, "Mn": 4.0, "O": -2.0}
-    from core.symmetry import space_group
+    from core.structure.symmetry import space_group
     assert space_group(model).number == 12
     assert rep["file_space_group"]["number"] == 12
     assert rep["layer_formula"] == "Li[Li1/3Mn2/3]O2"

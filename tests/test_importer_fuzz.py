@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import StructureImportError
-from core.importer import import_structure
-from core.model import Model
+from core.io.importer import import_structure
+from core.structure.model import Model
 
 FIX = Path(__file__).parent / "fixtures" / "structures"
 VALID = {name: (FIX / name).read_bytes() for name in

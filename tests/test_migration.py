@@ -10,12 +10,12 @@ import pytest
 
 from core import Model
 from core.errors import LayerStudioError, MigrationError
-from core.migration import KINDS, LABEL, cheapest, find_paths, group_paths
-from core.migration_energy import BORN_MAYER
-from core.migration_paths import candidate_table
+from core.migration.energy import BORN_MAYER
+from core.migration.geometry import candidate_table
+from core.migration.search import KINDS, LABEL, cheapest, find_paths, group_paths
 from core.orderings import preset_occupancy
-from core.orderings_patterns import trans_cap_sites
-from core.species import SPECIES, code_of
+from core.orderings.patterns import trans_cap_sites
+from core.structure.species import SPECIES, code_of
 
 LI, MN = code_of("Li"), code_of("Mn")
 A, C = 2.8156, 14.0542  # LiCoO2 defaults (reference section 1)
@@ -86,7 +86,7 @@ def test_path_geometry_matches_reference_section_7():
     by_kind = {}
     for p in paths:
         by_kind.setdefault(p.kind, p)
-    for kind, p in by_kind.items():
+    for _kind, p in by_kind.items():
         assert p.images.shape[0] >= 9 and np.allclose(p.images[0], sc.cart[p.from_site])
         end = min_image(sc, (p.images[-1] - sc.cart[p.to_site])[None])[0]
         assert np.linalg.norm(end) < 1e-9
@@ -144,7 +144,7 @@ def test_coulomb_profile_equals_pymatgen_energy_differences(stacking, alkali, ce
 
 
 def test_engine_point_potential_contract_gives_the_same_profiles():
-    from core.ewald import get_engine
+    from core.energy.ewald import get_engine
 
     m = Model.build("O3", "Li", "3", layers=1, alkali_spec="Li:2/3", tm_spec="Co:2/3", seed=1)
     fast = find_paths(m)
@@ -288,7 +288,7 @@ def test_ribbon_and_honeycomb_cheapest_inplane_mn_path_at_the_same_state_of_char
 # ------------------------------------------------------------------------------------- CLI
 def test_cli_paths_json_lists_kind_sites_and_energies(tmp_path, capsys):
     from core.cli import main
-    from core.project import save_project
+    from core.io.project import save_project
 
     m = honeycomb_model("3")
     delithiate_tm_layer(m)

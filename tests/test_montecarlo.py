@@ -5,12 +5,12 @@ import threading
 import numpy as np
 import pytest
 
-from core.ewald import get_engine
+from core.energy.ewald import get_engine
 from core.errors import LayerStudioError
-from core.model import Model
-from core.montecarlo import AnnealProgress, AnnealResult, anneal, make_temperatures, run_anneal
 from core.orderings import preset_occupancy
-from core.recognition import recognise
+from core.orderings.montecarlo import AnnealProgress, AnnealResult, anneal, make_temperatures, run_anneal
+from core.orderings.recognition import recognise
+from core.structure.model import Model
 
 
 def _honeycomb_energy(model):
@@ -64,7 +64,7 @@ def test_energy_matches_pymatgen():
     pytest.importorskip("pymatgen")
     from pymatgen.analysis.ewald import EwaldSummation
 
-    from core.pmg import to_structure
+    from core.io.pmg import to_structure
     m2 = Model.build("O3", "Li", "3x3", tm_spec="Li:1/3,Mn:2/3", seed=4)
     res = run_anneal(m2, sweeps=500, seed=0)
     m2.set_occupancy(res.best_occupancy)
@@ -103,7 +103,7 @@ def test_schedule_and_errors():
 
 
 def test_table_lookup_kernel_agrees_with_dense(monkeypatch):
-    import core.montecarlo as mc
+    import core.orderings.montecarlo as mc
     m = Model.build("O3", "Li", "3x3", layers=3, tm_spec="Li:1/3,Mn:2/3", seed=5)
     dense = run_anneal(m, sweeps=400, seed=3, sublattice="mixed")
     monkeypatch.setattr(mc, "DENSE_MAX_SITES", 0)  # force the W-table kernel used for big cells
@@ -117,8 +117,8 @@ def test_table_lookup_kernel_agrees_with_dense(monkeypatch):
 
 
 def test_enumeration_small_cells():
-    from core.enumeration import count_configurations, enumerate_orderings
     from core.errors import ResourceLimitError
+    from core.orderings.enumeration import count_configurations, enumerate_orderings
 
     m = Model.build("O3", "Li", "3x3", tm_spec="Li:1/3,Mn:2/3")
     assert count_configurations(m) == 84  # C(9, 3)

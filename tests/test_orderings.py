@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from core.errors import OrderingError
-from core.model import Model
 from core.orderings import PRESETS, preset_occupancy
-from core.species import CODE
+from core.structure.model import Model
+from core.structure.species import CODE
 
 LI, MN, NI, MG = CODE["Li"], CODE["Mn"], CODE["Ni"], CODE["Mg"]
 
@@ -151,7 +151,7 @@ def test_flower_composition_and_rings():
 
 
 def test_capped_honeycomb_caps_sit_trans_between_centres():
-    from core.orderings_patterns import trans_cap_sites
+    from core.orderings.patterns import trans_cap_sites
     # placed mode: 1/6 of the alkali layer is Mn, i.e. one cap per two honeycomb centres
     m = Model.build("O3", "Li", "6x6", layers=3, tm_spec="Li:1/3,Mn:2/3", alkali_spec="Li:5/6,Mn:1/6")
     m = _apply(m, "capped_honeycomb", seed=2)

@@ -1,12 +1,12 @@
 """Li-O-Li / A-O-A' oxygen environments against reference section 9 and the incremental update."""
 import numpy as np
 import pytest
+from reference_models import li2mno3_by_hand
 
 from core import Model
-from core.model import fill_random
-from core.oxygen import OxygenEnvironments, oxygen_summary
-from core.species import CODE
-from reference_models import li2mno3_by_hand
+from core.analysis.oxygen import OxygenEnvironments, oxygen_summary
+from core.structure.model import fill_random
+from core.structure.species import CODE
 
 
 def honeycomb_li2mno3(cell="sqrt3", layers=1):

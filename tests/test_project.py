@@ -5,13 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_models import honeycomb_by_hand
 
 from core.errors import ProjectFileError
-from core.model import Model
-from core.project import (decode_occupancy, encode_occupancy, load_project, loads_project, open_model,
-                          save_project)
-from core.species import code_of
-from reference_models import honeycomb_by_hand
+from core.io.project import decode_occupancy, encode_occupancy, load_project, loads_project, open_model, save_project
+from core.structure.model import Model
+from core.structure.species import code_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -68,7 +67,7 @@ def test_version1_fixture_li2mno3_loads():
     assert np.all(m.occupancy[nn[li_tm]] == code_of("Mn"))
     assert np.all((m.occupancy[nn[~li_tm]] == code_of("Li")).sum(axis=1) == 3)
     assert m.metadata["snapshots"][0]["occupancy"] == m.occupancy.tolist()
-    from core.symmetry import space_group
+    from core.structure.symmetry import space_group
     assert space_group(m).number == 12
 
 

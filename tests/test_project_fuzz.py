@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ProjectFileError
-from core.model import Model
-from core.project import load_project, loads_project
+from core.io.project import load_project, loads_project
+from core.structure.model import Model
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project_v1_li2mno3_honeycomb.json"
 VALID = FIXTURE.read_bytes()

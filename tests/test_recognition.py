@@ -1,13 +1,12 @@
 """recognise(): labels of every preset, disordered random cells, near-perfect painted orderings, speed."""
 import time
 
-import numpy as np
 import pytest
 
-from core.model import Model
 from core.orderings import preset_occupancy
-from core.recognition import LABELS, recognise
-from core.species import CODE
+from core.orderings.recognition import LABELS, recognise
+from core.structure.model import Model
+from core.structure.species import CODE
 
 
 def _model(name, stacking="O3", cell="12x12", layers=None, tm="Li:1/3,Mn:2/3", alkali=None, **kw):
@@ -82,8 +81,9 @@ def test_fast_enough_for_every_click():
 def test_ring_centres_are_the_isolated_minority_of_a_honeycomb():
     """Reference section 2: in the ideal honeycomb every Li has six Mn neighbours (a LiMn6 ring);
     one Li swapped onto a Mn site breaks the rings around it."""
-    from core.recognition import ring_centres
     from reference_models import li2mno3_by_hand
+
+    from core.orderings.recognition import ring_centres
     m = li2mno3_by_hand("6", 1)
     tm = m.supercell.tm_sites
     li = tm[m.occupancy[tm] == CODE["Li"]]

@@ -4,7 +4,7 @@ import pytest
 
 from core import Model, Supercell, make_host
 from core.errors import CompositionError, SupercellError
-from core.species import code_of
+from core.structure.species import code_of
 
 
 @pytest.mark.parametrize("stacking,alkali,n_per_prim", [("O3", "Li", 4), ("P2", "Na", 10), ("P3", "Na", 5), ("O2", "Li", 8)])
@@ -104,8 +104,8 @@ def test_tiled_model_is_the_same_crystal(spec, layers, tmp_path):
     Tiling 3x3x1 into 3 layers with the default (most normal) stacking vector would stack a different
     crystal: that gave -113.6057 instead of -113.5725 eV/MO2 for this model before the fix.
     """
-    from core.ewald import EwaldEngine
-    from core.project import loads_project, save_project
+    from core.energy.ewald import EwaldEngine
+    from core.io.project import loads_project, save_project
     m = Model.build("O3", "Li", "3", layers=1, tm_spec="Ni:1/3,Mn:1/3,Co:1/3", seed=1)
     t = m.tiled(spec, layers)
     assert t.formula_units() == m.formula_units() * t.supercell.det // 9 * layers

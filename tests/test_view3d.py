@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from core.model import Model  # noqa: E402
+from core.structure.model import Model  # noqa: E402
 
 
 def small_model(layers=1):
@@ -14,6 +14,7 @@ def small_model(layers=1):
 
 def test_fallback_message_without_opengl(qtbot, monkeypatch):
     from PySide6.QtWidgets import QLabel
+
     from gui.panels import view3d
 
     monkeypatch.setattr(view3d.QGuiApplication, "platformName", staticmethod(lambda: "offscreen"))
@@ -131,9 +132,9 @@ def test_pick_in_3d_selects_site_in_2d_editor(qtbot, tmp_path):
 
 @pytest.mark.gl
 def test_migration_animation_moves_ion_in_3d(qtbot, tmp_path):
+    from core.orderings import preset_occupancy
     from gui import settings
     from gui.mainwindow import MainWindow
-    from core.orderings import preset_occupancy
 
     settings.use_settings_dir(tmp_path / "settings")
     try:

@@ -12,8 +12,7 @@ The window contract used here (gui/mainwindow.py): window.document, .layer_view,
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QMessageBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from core.errors import LayerStudioError
 
@@ -138,7 +137,7 @@ class PanelHost(QObject):
                                   "Monte Carlo result - preview, not applied")
 
     def preview_charge_state(self, state) -> None:
-        """Show a state of charge (core.charge.ChargeState; None: the document) in the views and paths."""
+        """Show a state of charge (core.analysis.charge.ChargeState; None: the document) in the views and paths."""
         if state is None:
             self.overlay.end_preview()
             self.migration.set_preview_model(None)
@@ -206,7 +205,7 @@ class PanelHost(QObject):
         lab.setCheckable(True)
         self.lab.sigToggled.connect(lab.setChecked)
         keep = w.menus["view"].addMenu("Lab-meeting mode &keeps")
-        for name, dock in list(w.docks.items()):
+        for _name, dock in list(w.docks.items()):
             a = keep.addAction(dock.windowTitle())
             a.setCheckable(True)
             a.setChecked(dock.objectName() in self.lab.keep_docks)

@@ -1,4 +1,4 @@
-"""State-of-charge slider: drag the model from pristine to fully charged with core.charge.ChargeModel.
+"""State-of-charge slider: drag the model from pristine to fully charged with core.analysis.charge.ChargeModel.
 
 The removal sequence is precomputed once per document state in a worker (~0.6 s on 12x12x3); dragging
 then rebuilds a state in well under a millisecond and emits it as a *preview* (the layer view, 3D view,
@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from core.species import SPECIES, VACANCY
+from core.structure.species import SPECIES, VACANCY
 
 from .snapshots import OxidationCommand
 
@@ -120,7 +119,7 @@ class ChargePanel(QWidget):
 
     def rebuild(self, *args) -> None:
         """Precompute the removal sequence of the document's current state (in a worker)."""
-        from core.charge import ChargeModel
+        from core.analysis.charge import ChargeModel
 
         if self.task is not None:
             self.task.cancel()

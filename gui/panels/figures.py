@@ -56,8 +56,9 @@ def export_figure(widget: QWidget, path, scale: int = SCALE) -> Path:
 
 def qimage_to_pil(img: QImage):
     """Pillow RGB image of a QImage (through an in-memory PNG: robust to every QImage format)."""
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     buf = QBuffer()
     buf.open(QIODevice.WriteOnly)

@@ -10,8 +10,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from core.hosts import ROLE_TM
-from core.species import SPECIES, VACANCY
+from core.structure.hosts import ROLE_TM
+from core.structure.species import SPECIES, VACANCY
 
 from .overlay import wrapped_xy
 from .style import species_rgba

@@ -1,4 +1,4 @@
-"""Animated GIF of a Monte Carlo run (core.montecarlo.AnnealResult): the energy trace drawn record by
+"""Animated GIF of a Monte Carlo run (core.orderings.montecarlo.AnnealResult): the energy trace drawn record by
 record beside the TM layer, which shows the starting configuration and then the best one found.
 
 The annealer does not expose intermediate configurations (its swap loop runs in compiled code), so

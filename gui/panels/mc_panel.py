@@ -1,4 +1,4 @@
-"""Monte Carlo panel: simulated annealing (core.montecarlo.anneal) in a worker, with a live energy trace.
+"""Monte Carlo panel: simulated annealing (core.orderings.montecarlo.anneal) in a worker, with a live energy trace.
 
 The generator runs on the editor's TaskRunner (which passes it its abort event); its progress records
 arrive on the GUI thread and extend the energy-vs-sweep plot; the final AnnealResult redraws the full
@@ -11,8 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .science import ordering_label, with_state
 from .style import CURVE
@@ -24,8 +35,8 @@ PROGRESS_EVERY = 0.01  # fraction of the run between progress records (100 point
 
 
 def run_anneal(model, *, sublattice: str, sweeps: int, seed: int, abort=None):
-    """core.montecarlo.anneal generator on `model` (which it does not modify)."""
-    from core.montecarlo import anneal
+    """core.orderings.montecarlo.anneal generator on `model` (which it does not modify)."""
+    from core.orderings.montecarlo import anneal
     return anneal(model, sublattice=sublattice, sweeps=sweeps, seed=seed, abort=abort,
                   progress_every=PROGRESS_EVERY)
 

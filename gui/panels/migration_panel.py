@@ -1,4 +1,4 @@
-"""Migration panel: the open cation paths of the model (core.migration.find_paths), their energy profiles,
+"""Migration panel: the open cation paths of the model (core.migration.search.find_paths), their energy profiles,
 and an animation of the moving ion.
 
 Paths are recomputed in a worker, debounced after edits (and for the charge slider's preview state).
@@ -13,10 +13,19 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from core.species import CODE
+from core.structure.species import CODE
 
 from .style import CURVE
 
@@ -28,13 +37,13 @@ MAX_ROWS = 300
 
 def compute_paths(model):
     """(paths ranked cheapest first, groups) for a detached model; runs in a worker."""
-    from core.migration import find_paths, group_paths
+    from core.migration.search import find_paths, group_paths
     paths = find_paths(model)
     return paths, group_paths(paths)
 
 
 class MigrationPanel(QWidget):
-    """Signals: sigPathSelected(object) - a core.migration.Path or None; sigIonMoved(object, int) -
+    """Signals: sigPathSelected(object) - a core.migration.search.Path or None; sigIonMoved(object, int) -
     position (3,) Angstrom of the animated ion and its species code, or (None, 0) at the end;
     sigPathsUpdated(int) - number of open paths after a refresh."""
 

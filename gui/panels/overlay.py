@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel
 
-from core.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
+from core.structure.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
 
 
 def wrapped_xy(supercell, sites) -> np.ndarray:
@@ -151,7 +151,7 @@ class LayerOverlay(QObject):
         if current is None and self._saved_counts is None:
             return
         try:
-            from core.oxygen import OxygenEnvironments
+            from core.analysis.oxygen import OxygenEnvironments
         except ImportError:
             return
         if self._saved_counts is None:
@@ -197,7 +197,7 @@ class LayerOverlay(QObject):
             return wrapped_xy(self.doc.model.supercell, [site])[0]
 
     def set_path(self, path) -> None:
-        """Draw a core.migration.Path in-plane (arrow through the intermediate site); None hides it."""
+        """Draw a core.migration.search.Path in-plane (arrow through the intermediate site); None hides it."""
         self.path = path
         if path is None:
             for item in (self.path_item, self.head, self.inter_item, self.ion_item):

@@ -8,15 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from core.errors import LayerStudioError
-from core.model import Model
+from core.structure.model import Model
 
 
 def ewald_energy(model: Model, occupancy: np.ndarray | None = None,
                  oxidation: dict | None = None) -> float | None:
     """Total Ewald energy (eV per cell) of `model` or of the same supercell with another occupancy and
-    oxidation table; None when core.ewald is not available."""
+    oxidation table; None when core.energy.ewald is not available."""
     try:
-        from core.ewald import get_engine
+        from core.energy.ewald import get_engine
     except ImportError:
         return None
     m = model if occupancy is None and oxidation is None else with_state(model, occupancy, oxidation)
@@ -31,9 +31,9 @@ def with_state(model: Model, occupancy=None, oxidation=None) -> Model:
 
 
 def ordering_label(model: Model) -> str | None:
-    """'honeycomb 94 %' from core.recognition, or None when it is unavailable."""
+    """'honeycomb 94 %' from core.orderings.recognition, or None when it is unavailable."""
     try:
-        from core.recognition import recognise
+        from core.orderings.recognition import recognise
     except ImportError:
         return None
     try:
@@ -58,7 +58,7 @@ def readouts(model: Model) -> dict[str, str]:
     if lab is not None:
         out["ordering"] = lab
     try:
-        from core.capacity import capacity_summary
+        from core.analysis.capacity import capacity_summary
     except ImportError:
         capacity_summary = None
     if capacity_summary is not None:
@@ -69,7 +69,7 @@ def readouts(model: Model) -> dict[str, str]:
         except LayerStudioError as exc:  # e.g. no extractable alkali: say so instead of a number
             out["capacity"] = str(exc)
     try:
-        from core.oxygen import oxygen_summary
+        from core.analysis.oxygen import oxygen_summary
     except ImportError:
         oxygen_summary = None
     if oxygen_summary is not None:

@@ -74,7 +74,7 @@ class _SnapshotListCommand(QUndoCommand):
         self._set(self.old)
 
 
-_OX_LISTENERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_OX_LISTENERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def register_oxidation_listener(doc, fn) -> None:

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.species import SPECIES
+from core.structure.species import SPECIES
 
 #: VESTA colours (pymatgen vis/ElementColorSchemes.yaml); vacancy light grey.
 VESTA_HEX = {"Va": "#D8D8D8", "Li": "#86DF73", "Na": "#F9DC3C", "Mg": "#FB7B15", "Ni": "#B7BBBD",

@@ -17,10 +17,10 @@ import operator
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QOpenGLContext, QSurfaceFormat, QOffscreenSurface
+from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat
 from PySide6.QtWidgets import QLabel
 
-from core.species import OXYGEN, SPECIES, VACANCY
+from core.structure.species import SPECIES, VACANCY
 
 from .style import species_rgba
 

@@ -28,7 +28,7 @@ def simulate_xrd(model, two_theta_range=RANGE) -> dict:
     """
     from pymatgen.analysis.diffraction.xrd import XRDCalculator
 
-    from core.pmg import to_structure
+    from core.io.pmg import to_structure
 
     pattern = XRDCalculator("CuKa").get_pattern(to_structure(model), two_theta_range=two_theta_range)
     x = np.asarray(pattern.x, float)

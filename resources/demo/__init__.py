@@ -13,8 +13,8 @@ DEMO_TITLE = "Li2MnO3 honeycomb (O3, 6x6x3)"
 
 def build_demo_model(size: int = 6, layers: int = 3):
     """Model of honeycomb Li[Li1/3Mn2/3]O2 (O3); `size` must be a multiple of 3."""
-    from core.model import Model
-    from core.species import CODE
+    from core.structure.model import Model
+    from core.structure.species import CODE
 
     model = Model.build("O3", "Li", str(size), layers=layers, tm_spec="Li:1/3,Mn:2/3")
     occ = None

@@ -1,0 +1,1 @@
+"""Electrostatics: the Ewald engine (`ewald`), its tables (`tables`) and the incremental `live` energy."""

@@ -1,0 +1,1 @@
+"""Cation migration paths: geometry of candidate hops, their electrostatic energy, search."""
