@@ -1,7 +1,7 @@
 """Species colour schemes and the cached QBrush/QPen tables the layer view draws with.
 
 pyqtgraph renders one symbol image per distinct brush/pen object, so every point of one species must
-share the *same* QBrush and QPen (see shared/PLATFORM.md: a distinct colour per point is 20x slower).
+share the *same* QBrush and QPen (a distinct colour per point is about 20x slower to draw).
 Continuous overlays (site energy) are quantised to a fixed table of `N_BINS` colours for the same reason.
 """
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Models built by hand from the reference file, independent of core.orderings (test oracles)."""
+"""Models built by hand from docs/science.md, independent of core.orderings (test oracles)."""
 from core import Model
 from core.structure.species import code_of
 
 
 def honeycomb_by_hand(model: Model, minority: str = "Li", majority: str = "Mn") -> Model:
-    """Reference section 2: minority on the TM sites with (i + j) % 3 == 0, majority elsewhere."""
+    """docs/science.md §2: minority on the TM sites with (i + j) % 3 == 0, majority elsewhere."""
     sc = model.supercell
     tm = sc.tm_sites
     occ = model.occupancy.copy()

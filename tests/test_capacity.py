@@ -1,4 +1,4 @@
-"""Theoretical capacity and its cationic/anionic split against reference section 8, and the
+"""Theoretical capacity and its cationic/anionic split against docs/science.md §8, and the
 oxidation-state neutralisation."""
 import math
 
@@ -12,7 +12,7 @@ from core.errors import LayerStudioError, OxidationStateError
 F = 96485.33212
 NA = 6.02214076e23
 
-# reference section 8: compound, build arguments, M (g/mol per formula), n, Q total, cationic, anionic
+# docs/science.md §8: compound, build arguments, M (g/mol per formula), n, Q total, cationic, anionic
 TABLE = [
     ("LiCoO2", ("O3", "Li", "1", None, "Co"), 97.873, 1, 273.8, 273.8, 0.0),
     ("LiNiO2", ("O3", "Li", "1", None, "Ni"), 97.633, 1, 274.5, 274.5, 0.0),

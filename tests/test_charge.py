@@ -45,7 +45,7 @@ def test_licoo2_is_all_cationic():
         assert st.charges.sum() == pytest.approx(0.0, abs=1e-9)
     final = cm.state(cm.n_steps)
     assert final.x_removed == pytest.approx(1.0)
-    assert final.capacity_mAh_g == pytest.approx(273.8, abs=0.2)  # reference section 8
+    assert final.capacity_mAh_g == pytest.approx(273.8, abs=0.2)  # docs/science.md §8
     assert (final.occupancy[m.supercell.alkali_sites] == 0).all()
 
 

@@ -73,7 +73,7 @@ def test_build_p2_honeycomb_framework_is_p63mcm(tmp_path, capsys):
     assert m.supercell.host.alkali == "Na" and m.supercell.layers == 2
     assert m.layer_formula() == "Na2/3[Mg1/3Mn2/3]O2"
     occ = m.occupancy.copy()
-    occ[m.supercell.alkali_sites] = 0  # reference section 2 gives the TM + O framework's group
+    occ[m.supercell.alkali_sites] = 0  # docs/science.md §2 gives the TM + O framework's group
     m.set_occupancy(occ)
     assert space_group(m).number == 193
     # `info` reports the same framework group directly, whatever the Na arrangement

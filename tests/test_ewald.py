@@ -1,4 +1,4 @@
-"""Ewald engine: totals against pymatgen and the reference file, incremental updates against full sums."""
+"""Ewald engine: totals against pymatgen and docs/science.md §6, incremental updates against full sums."""
 import warnings
 
 import numpy as np
@@ -90,7 +90,7 @@ def test_energy_does_not_depend_on_eta():
 
 @pytest.mark.parametrize("name,a,zq,per_fu", [("NaCl", 5.64, 1, -8.92351), ("MgO", 4.2, 2, -47.93202)])
 def test_rocksalt_reference_values(name, a, zq, per_fu):
-    """Reference section 6 (pymatgen EwaldSummation defaults, formal charges)."""
+    """docs/science.md §6 (pymatgen EwaldSummation defaults, formal charges)."""
     from pymatgen.core import Lattice, Structure
 
     cat, an = ("Na", "Cl") if name == "NaCl" else ("Mg", "O")
@@ -210,7 +210,7 @@ def honeycomb_model(offsets, matrix="sqrt3"):
 
 
 def test_honeycomb_stackings_have_equal_energy():
-    """Reference section 2 / PLATFORM: ideal honeycomb layers stacked C2/m-like (constant offset) or
+    """docs/science.md §2: ideal honeycomb layers stacked C2/m-like (constant offset) or
     helically (P3_112-like, offsets 0, 1, 2) have the same point-charge energy."""
     c2m = ewald_summary(honeycomb_model((0, 0, 0)))
     helical = ewald_summary(honeycomb_model((0, 1, 2)))

@@ -1,6 +1,6 @@
 """Exports (CIF P1 / symmetrized, POSCAR, pymatgen JSON, ASE), the spglib wrapper and the info report.
 
-Space groups are checked against reference section 1-2 and re-derived by pymatgen's own
+Space groups are checked against docs/science.md §1-2 and re-derived by pymatgen's own
 SpacegroupAnalyzer from the written file, not from our wrapper alone.
 """
 import json
@@ -41,7 +41,7 @@ def li2mno3(supercell="sqrt3", layers=1):
 
 
 def framework(model):
-    """The TM + O framework (alkali layers emptied), as in reference section 2 for P2."""
+    """The TM + O framework (alkali layers emptied), as in docs/science.md §2 for P2."""
     occ = model.occupancy.copy()
     occ[model.supercell.alkali_sites] = 0
     return Model(model.supercell, occ, dict(model.oxidation))
@@ -56,7 +56,7 @@ def test_honeycomb_li2mno3_cif_is_c2m(tmp_path, supercell, layers):
     s = read_structure(tmp_path / "li2mno3.cif")
     assert s.composition.reduced_formula == "Li2MnO3"
     assert len(s) == m.supercell.n_sites  # every site occupied in Li2MnO3
-    assert pmg_space_group(s) == 12  # C2/m, reference section 2
+    assert pmg_space_group(s) == 12  # C2/m, docs/science.md §2
     assert space_group(m).symbol == "C2/m"
 
 
@@ -81,7 +81,7 @@ def test_licoo2_is_r3m(tmp_path):
     s = read_structure(tmp_path / "lco.cif")
     assert s.composition.reduced_formula == "LiCoO2"
     assert pmg_space_group(s) == 166
-    # reference section 1: Co-O 1.922 A and Li-O 2.092 A in LiCoO2
+    # docs/science.md §1: Co-O 1.922 A and Li-O 2.092 A in LiCoO2
     co = [i for i, site in enumerate(s) if site.specie.symbol == "Co"][0]
     li = [i for i, site in enumerate(s) if site.specie.symbol == "Li"][0]
     assert min(n.nn_distance for n in s.get_neighbors(s[co], 2.5)) == pytest.approx(1.922, abs=2e-3)
@@ -92,10 +92,10 @@ def test_p2_honeycomb_framework_space_groups():
     m = Model.build("P2", "Na", "sqrt3", 2, alkali_spec="Na:2/3", tm_spec="Mg:1/3,Mn:2/3")
     honeycomb_by_hand(m, "Mg")  # both slabs' TM at A: minority eclipsed along c
     assert m.formula() == "Na2MgMn2O6"
-    # reference section 2: TM + O framework, minority over minority -> P6_3/mcm (193)
+    # docs/science.md §2: TM + O framework, minority over minority -> P6_3/mcm (193)
     assert space_group(framework(m)).number == 193
     assert pmg_space_group(to_structure(framework(m))) == 193
-    # staggered (layer 1 on another sqrt3 coset) loses the 6_3/mcm symmetry; reference section 2 says
+    # staggered (layer 1 on another sqrt3 coset) loses the 6_3/mcm symmetry; docs/science.md §2 says
     # P6_3/m (176); spglib gives P6_322 (182) on this ideal framework (no mirror through the Na layer)
     sc = m.supercell
     tm = sc.tm_sites

@@ -1,8 +1,8 @@
 """Editor window with real mouse events: clicks, drags, undo/redo, menus, presets, readouts, export.
 
 Physics is checked against independent numbers: a fresh Ewald engine (and pymatgen on a small cell),
-reference sections 2 (honeycomb: every minority ion has six Mn), 8 (Li2MnO3 458.9 mAh/g) and
-9 (Li2MnO3: exactly one Li-O-Li axis on every O).
+docs/science.md §2 (honeycomb: every minority ion has six Mn), §8 (Li2MnO3 458.9 mAh/g) and
+§9 (Li2MnO3: exactly one Li-O-Li axis on every O).
 """
 import time
 
@@ -130,16 +130,16 @@ def test_honeycomb_preset_rings_and_reference_readouts(qtbot, isolated_settings,
     assert w.document.undo_stack.count() == 1
     tm = model.supercell.tm_sites
     li = tm[model.occupancy[tm] == CODE["Li"]]
-    # reference section 2: every minority ion is ringed by six Mn
+    # docs/science.md §2: every minority ion is ringed by six Mn
     nn = model.supercell.tm_nn[li]
     assert np.all(model.occupancy[nn] == CODE["Mn"])
     assert len(w.layer_view.ring_centres()) == len(li) // 3   # rings drawn in the displayed layer
     wait_idle(qtbot, w)
     qtbot.wait(200)   # composition-level readouts are debounced by 60 ms
     total = float(w.readouts.lab_capacity.text().split("<b>")[1].split("</b>")[0])
-    assert abs(total - 458.9) < 0.2                      # reference section 8, Li2MnO3
+    assert abs(total - 458.9) < 0.2                      # docs/science.md §8, Li2MnO3
     hist = [int(x) for x in w.readouts.lab_lioli_hist.text().split("(")[0].split("/")]
-    assert hist[1] == len(model.supercell.o_sites) and hist[0] == hist[2] == hist[3] == 0   # section 9
+    assert hist[1] == len(model.supercell.o_sites) and hist[0] == hist[2] == hist[3] == 0   # docs/science.md §9
     qtbot.waitUntil(lambda: w.readouts.space_group_text not in ("", "?"), timeout=15000)
     assert "(12)" in w.readouts.space_group_text          # C2/m stacking of honeycomb layers
     assert "C2/m" in w.lab_sg.text()
@@ -270,7 +270,7 @@ def test_new_model_dialog_suggests_commensurate_cells(qtbot, isolated_settings):
     qtbot.addWidget(dlg)
     p = dlg.params()
     sizes = commensurate_sizes(p)
-    # sqrt3 x sqrt3 honeycomb at 1:2 (reference section 2): in-plane n x n with n a multiple of 3
+    # sqrt3 x sqrt3 honeycomb at 1:2 (docs/science.md §2): in-plane n x n with n a multiple of 3
     assert "3x3" in sizes and "6x6" in sizes and "sqrt3" in sizes and "4x4" not in sizes
     ribbon = commensurate_sizes(dict(p, ordering="ribbon", tm_spec="Li:1/5,Mn:4/5"))
     assert "ribbon" in ribbon and "3x3" not in ribbon
@@ -335,7 +335,7 @@ def test_presets_menu_lists_core_presets_and_stackings(qtbot, isolated_settings,
     next(a for a in sub.actions() if a.text() == "P3_112").trigger()
     assert "P3_112" in w.document.undo_stack.undoText()
     wait_idle(qtbot, w)
-    qtbot.waitUntil(lambda: "(151)" in w.readouts.space_group_text, timeout=15000)   # reference section 2
+    qtbot.waitUntil(lambda: "(151)" in w.readouts.space_group_text, timeout=15000)   # docs/science.md §2
     next(a for a in sub.actions() if a.text() == "eclipsed").trigger()   # a P2 stacking on an O3 host
     assert messages and messages[-1][0] == "error"
     window_menu = [a.text() for a in w.menus["window"].actions()]

@@ -1,7 +1,7 @@
 """Analysis panels: Monte Carlo, migration, charge slider, XRD, snapshots / lab-meeting mode, figures.
 
 Small cells and few sweeps keep this fast; physics is checked against core recomputed from scratch,
-pymatgen, or the reference file, never against numbers copied from the panels.
+pymatgen, or docs/science.md, never against numbers copied from the panels.
 """
 import importlib.util
 
@@ -166,7 +166,7 @@ def test_xrd_superlattice_window(qtbot, runner):
     hc = blocker.args[0]
     ref = XRDCalculator("CuKa").get_pattern(to_structure(doc.model), two_theta_range=(10, 80))
     assert np.allclose(hc["two_theta"], ref.x) and np.allclose(hc["intensity"], ref.y)
-    # ordered honeycomb: superlattice reflections in 20-30 deg (reference section 11)
+    # ordered honeycomb: superlattice reflections in 20-30 deg (docs/science.md §11)
     assert hc["window_max"] > 5.0
     panel.pin_reference()   # keep the ordered pattern in grey for comparison
     # an edit (back to a random layer) updates the pattern after the debounce, in the worker
@@ -213,7 +213,7 @@ def test_monte_carlo_run_progress_apply_is_one_undo_step(qtbot, runner):
     # the applied state's energy, recomputed by a fresh engine, is the energy the panel listed
     fresh = EwaldEngine(doc.model.supercell).energy(doc.model.charges())
     assert fresh == pytest.approx(best[0][0], abs=1e-6)
-    # Li1/3Mn2/3 anneals to the honeycomb, whose Ewald energy is the lowest (reference section 6)
+    # Li1/3Mn2/3 anneals to the honeycomb, whose Ewald energy is the lowest (docs/science.md §6)
     hc = honeycomb_model(3)
     assert fresh == pytest.approx(EwaldEngine(hc.supercell).energy(hc.charges()), abs=1e-6)
     assert recognise(doc.model)["label"] == "honeycomb"
@@ -256,7 +256,7 @@ def test_monte_carlo_nothing_to_anneal_is_a_message(qtbot, runner):
 # ---------------------------------------------------------------------------------------------- migration
 def delithiated_honeycomb(n=3):
     """Honeycomb Li2MnO3 with every TM-layer Li removed: in-plane Mn migration into the vacated
-    honeycomb centres opens (issue 6, reference section 7)."""
+    honeycomb centres opens (docs/science.md §7)."""
     m = honeycomb_model(n)
     sc = m.supercell
     centres = sc.tm_sites[m.occupancy[sc.tm_sites] == 1]
@@ -305,7 +305,7 @@ def test_migration_paths_refresh_after_edit(qtbot, runner):
     panel.show()
     with qtbot.waitSignal(panel.sigPathsUpdated, timeout=30000):
         panel.refresh()
-    # pristine Li2MnO3 honeycomb: no open TM path (issue 6)
+    # pristine Li2MnO3 honeycomb: no open TM path
     assert not any(p.is_tm and p.open for p in panel.paths)
     with qtbot.waitSignal(panel.sigPathsUpdated, timeout=30000):
         doc.set_occupancy(delithiated_honeycomb().occupancy, "remove TM-layer Li")
@@ -337,7 +337,7 @@ def test_charge_slider_changes_readout_not_document(qtbot, runner):
     q = 96485.33212 * (2 / 3) / (3.6 * 116.818 / 1.5)
     assert f"{q:.1f} mAh/g" in text
     assert abs(mAh_per_g(2 / 3, 116.818 / 1.5) - q) < 0.2
-    assert "O2-/O-" in text      # Mn4+ is inert: oxygen compensates (reference section 8)
+    assert "O2-/O-" in text      # Mn4+ is inert: oxygen compensates (docs/science.md §8)
     assert previews and previews[-1].step == n // 2
     # dragging and releasing never edits the document
     panel.slider.setValue(n)

@@ -1,6 +1,6 @@
 """CIF/POSCAR import: stacking recognition, lattice, layer assignment, partial occupancies, round trips.
 
-Expected numbers come from /work/shared/reference/layered_oxides.md (cells, Wyckoff positions, distances),
+Expected numbers come from docs/science.md (cells, Wyckoff positions, distances),
 from pymatgen/spglib, or from hand arithmetic written next to the assertion.
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def test_licoo2_r3m_cif_is_o3_with_reference_lattice_and_layers():
     assert rep["stacking"] == "O3" and sc.host.stacking == "O3"
     assert sc.host.a == pytest.approx(2.8156, abs=1e-4)
     assert sc.host.c == pytest.approx(14.0542, abs=1e-4)
-    # O height above the Co plane: (z(O) - 1/6) c with Li on 3a and Co on 3b (reference section 1)
+    # O height above the Co plane: (z(O) - 1/6) c with Li on 3a and Co on 3b (docs/science.md §1)
     assert sc.host.o_height == pytest.approx((0.2396 - 1 / 6) * 14.0542, abs=1e-4)
     assert rep["max_displacement"] < 1e-6
     # every Co in the TM layer, every Li in the alkali layer, one Li layer per TM layer
@@ -59,7 +59,7 @@ def test_licoo2_r3m_cif_is_o3_with_reference_lattice_and_layers():
     assert model.counts(sc.alkali_sites) == {"Li": len(sc.alkali_sites)}
     assert sorted(set(sc.layer[sc.alkali_sites])) == sorted(set(sc.layer[sc.tm_sites]))
     assert model.formula() == "LiCoO2"
-    # Co-O 1.922 and Li-O 2.092 Angstrom (reference section 1, [calc])
+    # Co-O 1.922 and Li-O 2.092 Angstrom (docs/science.md §1, [calc])
     _, v = sc.neighbours(sc.tm_sites, "O", n=6)
     assert np.allclose(np.linalg.norm(v, axis=2), 1.922, atol=2e-3)
     _, v = sc.neighbours(sc.alkali_sites, "O", n=6)

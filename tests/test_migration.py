@@ -1,6 +1,6 @@
-"""Migration paths: geometry against reference section 7, blocking rules against hand counts, energies
+"""Migration paths: geometry against docs/science.md §7, blocking rules against hand counts, energies
 against pymatgen Ewald differences and a hand-summed Born-Mayer term, and the direction of the
-physical effects the issue asks for (vacated honeycomb centres open in-plane Mn migration, a TM cap
+physical effects of docs/science.md §4 and §7 (vacated honeycomb centres open in-plane Mn migration, a TM cap
 raises it). All energies are the electrostatic estimate."""
 import json
 import math
@@ -18,7 +18,7 @@ from core.orderings.patterns import trans_cap_sites
 from core.structure.species import SPECIES, code_of
 
 LI, MN = code_of("Li"), code_of("Mn")
-A, C = 2.8156, 14.0542  # LiCoO2 defaults (reference section 1)
+A, C = 2.8156, 14.0542  # LiCoO2 defaults (docs/science.md §1)
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -245,7 +245,7 @@ def test_unknown_kind_is_a_user_error():
 
 # ------------------------------------------------------------------------------------- effects
 def test_tm_cap_raises_inplane_mn_migration_into_its_centre():
-    """Reference section 4: a Mn on the alkali-layer site trans between two honeycomb centres (C2/m
+    """docs/science.md §4: a Mn on the alkali-layer site trans between two honeycomb centres (C2/m
     2c). After removing TM-layer Li, in-plane Mn migration into a capped centre costs more (electrostatic
     estimate) than without the cap and than into the uncapped centres of the same model."""
     m = honeycomb_model("6", layers=3)

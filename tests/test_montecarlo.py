@@ -132,7 +132,7 @@ def test_enumeration_small_cells():
     t = m.copy()
     t.set_occupancy(classes[1]["occupancy"])
     assert get_engine(t.supercell).energy(t.charges()) == pytest.approx(classes[1]["energy_eV"], abs=1e-6)
-    # reference section 5: point charges prefer stripes over zigzag at 1:1 Ni2+/Mn4+
+    # docs/science.md §5: point charges prefer stripes over zigzag at 1:1 Ni2+/Mn4+
     n = Model.build("O3", "Li", "4x4", tm_spec="Ni:1/2,Mn:1/2")
     best = enumerate_orderings(n)[0]
     n.set_occupancy(best["occupancy"])

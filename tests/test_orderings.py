@@ -1,4 +1,4 @@
-"""Ordering presets: neighbour statistics of reference sections 2-5 and honeycomb space groups."""
+"""Ordering presets: neighbour statistics of docs/science.md §2-5 and honeycomb space groups."""
 import numpy as np
 import pytest
 
@@ -24,7 +24,7 @@ def _nn_counts(model, sites, code):
 def _spacegroup(model):
     spglib = pytest.importorskip("spglib")
     sc = model.supercell
-    keep = np.isin(sc.role, ["tm", "O"])  # reference section 2 tabulates TM + O frameworks
+    keep = np.isin(sc.role, ["tm", "O"])  # docs/science.md §2 tabulates TM + O frameworks
     cell = (sc.lattice, sc.frac[keep], model.occupancy[keep].astype(int))
     return spglib.get_symmetry_dataset(cell, symprec=1e-3).number
 
@@ -63,7 +63,7 @@ def test_honeycomb_stacking_space_groups_o3(layers, stacking, number):
 
 @pytest.mark.parametrize("stacking,number", [("eclipsed", 193), ("staggered", 182)])
 def test_honeycomb_stacking_space_groups_p2(stacking, number):
-    # reference section 2 gives P6_3/mcm eclipsed (reproduced) and P6_3/m staggered; spglib finds P6_322:
+    # docs/science.md §2 gives P6_3/mcm eclipsed (reproduced) and P6_3/m staggered; spglib finds P6_322:
     # a horizontal mirror at the Na plane would map minority onto minority, which staggering forbids
     m = Model.build("P2", "Na", "sqrt3", layers=2, tm_spec="Mg:1/3,Mn:2/3", alkali_spec="Na:2/3")
     assert _spacegroup(_apply(m, "honeycomb", stacking=stacking)) == number

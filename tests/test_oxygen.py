@@ -1,4 +1,4 @@
-"""Li-O-Li / A-O-A' oxygen environments against reference section 9 and the incremental update."""
+"""Li-O-Li / A-O-A' oxygen environments against docs/science.md §9 and the incremental update."""
 import numpy as np
 import pytest
 from reference_models import li2mno3_by_hand
@@ -38,7 +38,7 @@ def test_li2mno3_honeycomb_has_exactly_one_li_o_li_per_o(cell, layers):
 
 
 def test_random_cation_disordered_li1p2_follows_p_squared():
-    """Li1.2M0.8O2 as a cation-disordered rocksalt (reference section 9): Li and M shuffled over
+    """Li1.2M0.8O2 as a cation-disordered rocksalt (docs/science.md §9): Li and M shuffled over
     BOTH the TM and the alkali layer (overall Li fraction p = 0.6); every axis has two random ends,
     so the mean number of Li-O-Li axes per O is 3 p^2 = 1.08."""
     m = Model.build("O3", "Li", "24", 3, tm_spec="Mn")

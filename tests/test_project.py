@@ -60,7 +60,7 @@ def test_version1_fixture_li2mno3_loads():
     assert m.formula() == "Li2MnO3"
     assert m.layer_formula() == "Li[Li1/3Mn2/3]O2"
     sc = m.supercell
-    # reference section 2: each TM-layer Li is ringed by six Mn, each Mn has 3 Li + 3 Mn neighbours
+    # docs/science.md §2: each TM-layer Li is ringed by six Mn, each Mn has 3 Li + 3 Mn neighbours
     tm = sc.tm_sites
     nn = sc.inplane_shell(tm, 1)
     li_tm = m.occupancy[tm] == code_of("Li")

@@ -79,7 +79,7 @@ def test_fast_enough_for_every_click():
 
 
 def test_ring_centres_are_the_isolated_minority_of_a_honeycomb():
-    """Reference section 2: in the ideal honeycomb every Li has six Mn neighbours (a LiMn6 ring);
+    """docs/science.md §2: in the ideal honeycomb every Li has six Mn neighbours (a LiMn6 ring);
     one Li swapped onto a Mn site breaks the rings around it."""
     from reference_models import li2mno3_by_hand
 

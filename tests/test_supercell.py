@@ -1,4 +1,4 @@
-"""Geometry and connectivity of supercells, checked against hand-derived counts (reference file)."""
+"""Geometry and connectivity of supercells, checked against hand-derived counts (docs/science.md)."""
 import numpy as np
 import pytest
 
@@ -47,7 +47,7 @@ def test_inplane_neighbours_are_at_distance_a():
 
 
 def test_licoo2_bond_lengths_match_reference():
-    """Reference section 1: LiCoO2 gives Co-O 1.922 and Li-O 2.092 Angstrom."""
+    """docs/science.md §1: LiCoO2 gives Co-O 1.922 and Li-O 2.092 Angstrom."""
     sc = Supercell(make_host("O3", "Li"), "2", 3)
     for sites, expected in ((sc.tm_sites, 1.922), (sc.alkali_sites, 2.092)):
         o = sc.cation_o[sites]

@@ -1,7 +1,7 @@
 """Theoretical capacity of a layered-oxide model and its split into cationic and anionic redox.
 
 Q (mAh/g) = n F / (3.6 M) with n the extractable alkali and M the molar mass of the discharged
-(as-built) formula, both per formula unit of 2 O (reference section 8; Q does not depend on the formula
+(as-built) formula, both per formula unit of 2 O (docs/science.md §8; Q does not depend on the formula
 unit chosen). The split follows the same section:
 
     cationic = min(n, sum_i x_i (max_ox_i - ox_i)),   anionic = n - cationic
@@ -173,7 +173,7 @@ def extractable_alkali_sites(model, alkali_layer_only: bool = False) -> np.ndarr
 
 def capacity(model, *, alkali_layer_only: bool = False, max_oxidation: dict | None = None,
              oxidation: dict | None = None) -> Capacity:
-    """Theoretical capacity (mAh/g, mAh/cm3) and its cationic/anionic split (reference section 8).
+    """Theoretical capacity (mAh/g, mAh/cm3) and its cationic/anionic split (docs/science.md §8).
 
     alkali_layer_only: count only alkali in the alkali layer as extractable (TM-layer Li/Na stays).
     max_oxidation: overrides of the maximum cationic oxidation states (e.g. {"Ni": 3}).

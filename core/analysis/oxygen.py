@@ -3,7 +3,7 @@
 Every O of a layered oxide has three cation-O-cation axes (`Supercell.o_axes`), each with a TM-layer
 end and a partner in the alkali layer. An axis is Li-O-Li when both ends hold Li; it is A-O-A' when
 both ends hold a species without a TM d partner for the O 2p orbital along it: alkali, Mg, a d10 ion
-(Zn, if the species list gains one) or a vacancy (reference section 9). Such O carry the labile,
+(Zn, if the species list gains one) or a vacancy (docs/science.md §9). Such O carry the labile,
 unhybridised O 2p states behind oxygen redox.
 
 Geometry of the axes per stacking (what `o_axes` gives and what we do with it):
@@ -11,7 +11,7 @@ Geometry of the axes per stacking (what `o_axes` gives and what we do with it):
 - O2: O facing the face-shared LiO6 have partners at ~132 deg (cos -0.667), the others ~173 deg.
 - P2/P3: the partner is the nearest-to-linear prism, ~164 deg (cos -0.96); in P2 this is always a
   Na_e prism, since the face-sharing Na_f prisms sit over a TM and are never the far end of an axis.
-We count every axis the same whatever its angle (reference section 9: use the nearest-to-180-degree
+We count every axis the same whatever its angle (docs/science.md §9: use the nearest-to-180-degree
 partner); `axis_cos` exposes the angles. A vacant partner is a vacancy end (an A) even when a nearby
 prism of the other kind is occupied.
 """

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from core.errors import ExportError
 
-#: Digits after the decimal point in POSCAR coordinates (the issue asks for >= 8).
+#: Digits after the decimal point in POSCAR coordinates (>= 8, so a DFT code re-reads the positions to 1e-8 of the cell).
 POSCAR_DECIMALS = 10
 
 

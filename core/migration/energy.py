@@ -2,7 +2,7 @@
 
 Everything here is an *electrostatic estimate* (formal point charges, rigid lattice, no relaxation,
 no polarisation): useful to rank paths and to see the direction of an effect (a vacancy opens a path,
-a cap raises it), not a barrier to compare with NEB/DFT numbers (reference section 7 gives those).
+a cap raises it), not a barrier to compare with NEB/DFT numbers (docs/science.md §7 gives those).
 
 Coulomb part. Moving ion i from r0 to r in a periodic cell (its images move with it, the cell's net
 charge Q is unchanged) changes the Ewald energy by exactly
@@ -29,8 +29,7 @@ import numpy as np
 
 from core.energy.tables import CONV
 
-#: e^2 / (4 pi eps0) in eV Angstrom: the Ewald engine's CODATA 2022 constant (the reference file header
-#: rounds it to 14.39964548).
+#: e^2 / (4 pi eps0) in eV Angstrom: the Ewald engine's CODATA 2022 constant (14.39964548 to 10 digits).
 COULOMB_EV_A = CONV
 
 #: Cation-O Born-Mayer parameters (A eV, rho Angstrom), keyed by (species, formal charge).

@@ -1,4 +1,4 @@
-"""Geometry of cation migration paths in a supercell (reference section 7), independent of occupancy.
+"""Geometry of cation migration paths in a supercell (docs/science.md §7), independent of occupancy.
 
 Every candidate path is a moving-ion site, a destination site, an optional tetrahedral intermediate,
 the sites that must be empty for the path to be open (the other cations sharing a face with the

@@ -1,4 +1,4 @@
-"""Cation migration paths of a model and their electrostatic estimate (issue 6, reference section 7).
+"""Cation migration paths of a model and their electrostatic estimate (docs/science.md §7).
 
     paths = find_paths(model)                    # open paths, energies attached, cheapest first
     for p in paths[:5]: print(p.summary())

@@ -3,7 +3,7 @@
 `preset_occupancy(model, name, seed=0, **params)` returns a new int8 occupancy (N,) that keeps the
 model's per-sublattice species counts (taken from ``model.occupancy``) and arranges them in the named
 ordering; it raises `OrderingError` with a one-line reason when composition, supercell or stacking do
-not fit. Geometry follows reference sections 2-5 (integer 120-degree coordinates (i, j) of
+not fit. Geometry follows docs/science.md §2-5 (integer 120-degree coordinates (i, j) of
 ``supercell.ijk``; in-plane nearest neighbours +-(1,0), +-(0,1), +-(1,1)).
 
 Patterns are periodic functions of (i, j) with a *pattern lattice* P (2x2 integer rows); a supercell
@@ -17,7 +17,7 @@ o_L = the sqrt3 coset of layer L's minority and d_L = o_{L+1} - o_L (mod 3),
   d cycling 0, 2, 1          -> P3_112 (151); d cycling 0, 1, 2 -> P3_212 (153);
   d alternating a, b (a != b) -> C2/c (15); irregular sequences -> mostly C2 (5).
 In P2 (two slabs per cell, TM over TM): eclipsed (d = 0) -> P6_3/mcm (193); staggered (d alternating
-1, 2) -> P6_322 (182), not P6_3/m (176) as reference section 2 states (a horizontal mirror would map
+1, 2) -> P6_322 (182), not P6_3/m (176) as docs/science.md §2 states (a horizontal mirror would map
 minority onto minority across the Na layer, which staggering forbids).
 """
 from __future__ import annotations

@@ -10,7 +10,7 @@ kelvin: with formal charges the honeycomb order-disorder transition of Li1/3Mn2/
 a meaningless "45 000 K"). The default schedule is derived from the coupling scale J = dq_max^2 e^2/(4 pi eps0 a)
 (`coupling_scale`): it starts hot (disordered), cools to the ordering region, lingers there for 60 %
 of the sweeps and then quenches (`make_temperatures`). The energy is electrostatic only: it cannot tell honeycomb
-stackings apart, so an annealed stacking is arbitrary (reference section 6, PLATFORM.md).
+stackings apart, so an annealed stacking is arbitrary (docs/science.md §6).
 
 A sweep is one attempted swap per active site. `AnnealResult.configurations` holds the best few
 configurations found whose energies differ by more than `distinct_tol` eV (a proxy for distinct

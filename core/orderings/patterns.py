@@ -1,5 +1,5 @@
 """Presets other than the plain honeycomb: ribbon, capped honeycomb, flower, zigzag, stripe,
-Li-excess composite and random (reference sections 3-5). Called through `core.orderings.preset_occupancy`.
+Li-excess composite and random (docs/science.md §3-5). Called through `core.orderings.preset_occupancy`.
 
 Every layer carries the same pattern, displaced from layer to layer by one vector t chosen so that the
 displacement across the periodic boundary is the same (`orderings.uniform_shift`).
@@ -74,7 +74,7 @@ def stripe(model, *, seed: int = 0) -> np.ndarray:
 # ---------------------------------------------------------------------------- caps
 def trans_cap_sites(model, centre_mask: np.ndarray, tol: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
     """Alkali-layer sites lying on a straight line between two honeycomb centres (one in the TM
-    layer below, one above): the C2/m Li2MnO3 2c site (reference section 4), or in P2 the Na_f prism
+    layer below, one above): the C2/m Li2MnO3 2c site (docs/science.md §4), or in P2 the Na_f prism
     between eclipsed centres. A cap shares edges (O3) or faces (P2) with both centres.
 
     centre_mask: (N,) bool of the centre sites. Returns (cap sites (m,), centre pairs (m, 2)).
@@ -155,7 +155,7 @@ def capped_honeycomb(model, *, seed: int = 0, cap_fraction: float | None = None,
 
 # ---------------------------------------------------------------------------- flower
 def flower(model, *, seed: int = 0) -> np.ndarray:
-    """LiNi0.5Mn0.5O2 flower on 2sqrt3 x 2sqrt3 (reference section 5).
+    """LiNi0.5Mn0.5O2 flower on 2sqrt3 x 2sqrt3 (docs/science.md §5).
 
     Needs, over TM and (default) alkali sites together, alkali A : low-valent B : Mn-like C =
     2 : 1 : 1 with as many alkali-layer sites as TM sites (e.g. LiNi0.5Mn0.5O2, before or after

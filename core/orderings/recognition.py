@@ -2,7 +2,7 @@
 order and a motif label with a confidence. Vectorised numpy on neighbour tables cached per supercell,
 cheap enough to run on every click (about a millisecond on 24 x 24).
 
-Motifs (in-plane shells 1 = a, 2 = sqrt3 a, 3 = 2a; reference sections 2, 3, 5). A site of the
+Motifs (in-plane shells 1 = a, 2 = sqrt3 a, 3 = 2a; docs/science.md §2, §3, §5). A site of the
 *centre* species (the least abundant one among those above 5 %; for 1:1 layers each site) matches when:
   honeycomb: six first neighbours all of one other species, six second neighbours all centre species;
   ribbon:    six first neighbours of one other species, exactly two centre species among the second

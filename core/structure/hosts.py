@@ -1,7 +1,7 @@
 """Host prototypes for layered oxides: O3, P2, P3 and O2 stackings.
 
 A host is a primitive cell of the stacking: the in-plane hexagonal vectors a1 = a(1, 0),
-a2 = a(-1/2, sqrt3/2) (pymatgen ``Lattice.hexagonal`` convention, reference section 1) and a stacking
+a2 = a(-1/2, sqrt3/2) (pymatgen ``Lattice.hexagonal`` convention, docs/science.md §1) and a stacking
 vector ``c_p = shift[0] a1 + shift[1] a2 + (c / slabs_per_c) * slabs_per_prim * z``.
 Rhombohedral stackings (O3, P3) have one slab per primitive cell and shift (2/3, 1/3); hexagonal
 ones (P2, O2) have two slabs and no shift.

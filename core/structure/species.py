@@ -15,13 +15,13 @@ CODE: dict[str, int] = {s: i for i, s in enumerate(SPECIES)}
 VACANCY = 0
 OXYGEN = CODE["O"]
 
-#: Default formal oxidation states (issue 2): Li+ Na+ Mg2+ Ni2+ Co3+ Mn4+ Al3+ Ti4+ Fe3+ O2-.
+#: Default formal oxidation states Li+ Na+ Mg2+ Ni2+ Co3+ Mn4+ Al3+ Ti4+ Fe3+ O2-.
 DEFAULT_OXIDATION: dict[str, float] = {
     "Va": 0.0, "Li": 1.0, "Na": 1.0, "Mg": 2.0, "Ni": 2.0, "Co": 3.0, "Mn": 4.0,
     "Al": 3.0, "Ti": 4.0, "Fe": 3.0, "O": -2.0,
 }
 
-#: Highest oxidation state reached by cationic redox in layered oxides (reference section 8).
+#: Highest oxidation state reached by cationic redox in layered oxides (docs/science.md §8).
 #: Species absent here are redox-inert (Li, Na, Mg, Al, Ti).
 MAX_OXIDATION: dict[str, float] = {"Ni": 4.0, "Co": 4.0, "Mn": 4.0, "Fe": 4.0}
 

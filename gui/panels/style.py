@@ -1,5 +1,5 @@
 """Colours shared by the panels: the editor's species colour schemes (gui/colors.py), with the VESTA
-colours of the reference file (section 10) as a fallback, so 2D and 3D views agree."""
+VESTA colours (docs/science.md §10) as a fallback, so 2D and 3D views agree."""
 from __future__ import annotations
 
 from functools import lru_cache

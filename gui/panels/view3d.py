@@ -2,7 +2,7 @@
 
 Atoms are drawn by one `SphereSprites` item: a `GLScatterPlotItem` (pxMode=False, sizes in Angstrom) whose
 fragment shader shades each point sprite as a lit sphere. On Mesa llvmpipe this stays at ~10 ms per frame
-up to 8,000 atoms (shared/PLATFORM.md), where one merged sphere mesh costs 10-30x more.
+up to 8,000 atoms (measured on Mesa llvmpipe), where one merged sphere mesh costs 10-30x more.
 
 The camera is "orthographic-like": a 2 degree field of view seen from far away, so layers stay parallel
 and the view along a lattice vector shows clean columns.

@@ -1,7 +1,7 @@
 """Simulated powder XRD (pymatgen XRDCalculator, Cu K-alpha) with the superlattice window highlighted.
 
 The honeycomb (sqrt3 x sqrt3) superlattice reflections of Li2MnO3-type layers fall at 2-theta ~ 20-30 deg
-for Cu K-alpha (reference section 11); a disordered layer shows none. The pattern is recomputed in a
+for Cu K-alpha (docs/science.md §11); a disordered layer shows none. The pattern is recomputed in a
 worker, debounced after edits (a 12x12x3 O3 cell takes ~3 s in pymatgen).
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The built-in demo model: honeycomb-ordered Li2MnO3 = Li[Li1/3Mn2/3]O2 in an O3 host.
 
 Built with `core` (never stored as numbers): a 6 x 6 in-plane cell (commensurate with the sqrt3 x sqrt3
-honeycomb) with 3 TM layers, Li on the (i + j) mod 3 == 0 coset of every TM layer (reference section 2),
+honeycomb) with 3 TM layers, Li on the (i + j) mod 3 == 0 coset of every TM layer (docs/science.md §2),
 so every Li has six Mn neighbours and every Mn three Li.
 """
 from __future__ import annotations
