@@ -23,11 +23,12 @@ fi
 # --- Python environment ---------------------------------------------------------------------------
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+# constraints.txt pins every package to the versions CI tested (see README, "Upgrading dependencies")
+stamp=".venv/.installed-$(cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing Python packages into .venv"
+  echo "setup: installing Python packages into .venv (pinned by constraints.txt)"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[test,dev,mlip,screen]"
   rm -f .venv/.installed-*; touch "$stamp"
 fi
 
@@ -40,8 +41,11 @@ case "$mode" in
     exec .venv/bin/layerstudio "$@"
     ;;
   test)
+    echo "setup: ruff (lint + import order)"; .venv/bin/ruff check .
+    echo "setup: import contracts"; PYTHONPATH=. .venv/bin/lint-imports --no-cache | tail -n 3
+    echo "setup: mypy (core public API)"; .venv/bin/mypy
     export QT_QPA_PLATFORM=xcb   # under Xvfb (pytest-xvfb); a missing Xvfb is then a hard error
-    exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+    exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 "$@"
     ;;
   install) echo "setup: installed; run .venv/bin/layerstudio" ;;
   *) echo "usage: bash scripts/setup.sh run|test|install" >&2; exit 2 ;;

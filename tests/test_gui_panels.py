@@ -3,7 +3,6 @@
 Small cells and few sweeps keep this fast; physics is checked against core recomputed from scratch,
 pymatgen, or docs/science.md, never against numbers copied from the panels.
 """
-import importlib.util
 
 import numpy as np
 import pytest
@@ -13,10 +12,6 @@ pytest.importorskip("pytestqt")
 from core.structure.model import Model  # noqa: E402
 from gui.document import Document  # noqa: E402
 from gui.workers import TaskRunner  # noqa: E402
-
-
-def have(mod: str) -> bool:
-    return importlib.util.find_spec(mod) is not None
 
 
 @pytest.fixture
@@ -131,7 +126,6 @@ def test_keyboard_steps_through_snapshots(qtbot):
     assert np.array_equal(doc.model.occupancy, states[0])
 
 
-@pytest.mark.skipif(not have("core.energy.ewald"), reason="core.energy.ewald not available")
 def test_compare_view_energy_difference_matches_pymatgen(qtbot):
     from pymatgen.analysis.ewald import EwaldSummation
 
@@ -454,6 +448,7 @@ def test_migration_arrow_on_layer_view(qtbot, window):
     assert host.overlay.head.isVisible()
 
 
+@pytest.mark.slow
 def test_figure_export_4x_and_gifs(qtbot, window, tmp_path):
     from gui.panels.figures import FigureExportError, gif_frame_count, image_size
 

@@ -8,6 +8,7 @@ undoing everything must return the exact initial occupancy and energy.
 import time
 
 import numpy as np
+import pytest
 from gui_helpers import (  # noqa: F401
     assert_close,
     click_site,
@@ -25,6 +26,7 @@ N_OPS = 2500
 PAINT = [CODE["Li"], CODE["Mn"], CODE["Ni"], CODE["Mg"], CODE["Co"], VACANCY]
 
 
+@pytest.mark.slow
 def test_random_session_matches_core(qtbot, isolated_settings, messages):
     from core.analysis.oxygen import OxygenEnvironments
     from core.orderings import preset_occupancy

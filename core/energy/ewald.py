@@ -120,7 +120,7 @@ class EwaldEngine:
         self._W_hat = np.fft.rfftn(np.swapaxes(self.W, 0, 1), axes=(2, 3, 4))
         self._grid_of_site = self.site_flat
         self._site_of_grid = np.argsort(self.site_flat)  # a bijection: gathers beat scatters
-        self._tiled = None
+        self._tiled: np.ndarray | None = None
 
     @property
     def supercell(self):

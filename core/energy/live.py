@@ -35,7 +35,7 @@ class LiveEwald:
         self._q = q.copy()
         self._q_list = self._q.tolist()
         self._phi_grid = np.zeros(nb * nt)
-        self._tiled = None
+        self._tiled: np.ndarray | None = None
         #: charges per species code, for `delta_edit` / `apply_edit` (optional)
         self.charge_table = None if charge_table is None else np.asarray(charge_table, dtype=float)
         self.recompute()

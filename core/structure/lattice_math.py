@@ -24,9 +24,8 @@ def smith_normal_form(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
             if not sub.any():
                 raise ValueError("singular matrix")
             masked = np.where(sub == 0, np.iinfo(np.int64).max, sub)
-            i, j = np.unravel_index(np.argmin(masked), masked.shape)
-            i += t
-            j += t
+            i0, j0 = np.unravel_index(np.argmin(masked), masked.shape)
+            i, j = int(i0) + t, int(j0) + t
             A[[t, i]] = A[[i, t]]
             U[[t, i]] = U[[i, t]]
             A[:, [t, j]] = A[:, [j, t]]

@@ -111,7 +111,7 @@ class Supercell:
                 f"(about {n_sites * 300 / 1e6:.0f} MB of tables); choose a smaller cell")
         # stacking vector: K c_p + v, v the integer in-plane vector minimising the in-plane part
         shift = np.array(host.shift) * self.K
-        best = None
+        best: tuple | None = None
         a1, a2 = host.a1, host.a2
         for d1 in (-1, 0, 1):
             for d2 in (-1, 0, 1):
@@ -120,6 +120,7 @@ class Supercell:
                 key = (round(float(np.linalg.norm(ip)), 9), -v[0], -v[1])
                 if best is None or key < best[0]:
                     best = (key, v)
+        assert best is not None
         self.default_shift = best[1].astype(np.int64)
         if stacking_shift is None:
             self.v = self.default_shift

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -123,7 +124,8 @@ def symmetry_operations(lattice, frac, types, symprec: float = DEFAULT_SYMPREC):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ops = spglib.get_symmetry((np.asarray(lattice), np.asarray(frac), np.asarray(types)),
+            cell: Any = (np.asarray(lattice), np.asarray(frac), np.asarray(types))
+            ops = spglib.get_symmetry(cell,
                                       symprec=symprec)
     except Exception as exc:
         raise SymmetryError(f"spglib could not find symmetry operations at symprec {symprec:g}: {exc}") from None
