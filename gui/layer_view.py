@@ -25,6 +25,7 @@ from core.structure.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
 from core.structure.species import CODE, OXYGEN
 
 from .colors import SpeciesStyle, ValueColormap, extra_color, lioli_brushes
+from .legend import SpeciesLegend, legend_entries
 
 IMAGE_MARGIN = 1.2      # periodic images shown within this many lattice constants of the cell edges
 SPOT = 0.78             # disc diameter as a fraction of the lattice constant a
@@ -80,6 +81,7 @@ class LayerView(pg.PlotWidget):
         self.show_motif = True
         self.last_update_ms = 0.0
         self._style = SpeciesStyle(scheme)
+        self._scheme_name = scheme
         self._faded = SpeciesStyle(scheme, alpha=80)
         self._aux_style = SpeciesStyle(scheme, alpha=110)
         self._cmap = ValueColormap()
@@ -112,6 +114,9 @@ class LayerView(pg.PlotWidget):
         self.legend.setStyleSheet("background: rgba(255,255,255,220); border: 1px solid #bbb; padding: 3px;")
         self.legend.move(8, 8)
         self.legend.hide()
+        # which colour is which ion (and its oxidation state): part of the scene, so of every export
+        self.species_legend = SpeciesLegend(self._vb)
+        self.show_species_legend = True
         self._auto_fit = True   # refit the cell on resize until the user zooms or pans
         self._vb.sigRangeChangedManually.connect(self._user_moved)
         self._vb.sigResized.connect(self._vb_resized)
@@ -193,6 +198,8 @@ class LayerView(pg.PlotWidget):
         self._rebuild_aux()
         self._rebuild_oxygen()
         self._update_rings()
+        self._update_species_legend()
+        self._update_species_legend()
         self.hover_item.clear()
         self._hover = -1
         if autorange:
@@ -275,6 +282,7 @@ class LayerView(pg.PlotWidget):
         if self.show_alkali and self.aux_item.isVisible():
             if np.isin(changed, self.aux_sites).any():
                 self._rebuild_aux()
+        self._update_species_legend()
         self.last_update_ms = (time.perf_counter() - t0) * 1e3
 
     @staticmethod
@@ -301,6 +309,7 @@ class LayerView(pg.PlotWidget):
 
     def set_scheme(self, scheme: str) -> None:
         self._style = SpeciesStyle(scheme)
+        self._scheme_name = scheme
         self._faded = SpeciesStyle(scheme, alpha=80)
         self._aux_style = SpeciesStyle(scheme, alpha=110)
         if self.model is not None:
@@ -336,6 +345,21 @@ class LayerView(pg.PlotWidget):
             self.legend.setText(html)
             self.legend.adjustSize()
 
+    def _update_species_legend(self) -> None:
+        """Species of the shown layer (and the neighbouring layer / O when those are drawn)."""
+        if self.model is None or not self.show_species_legend:
+            self.species_legend.setVisible(False)
+            return
+        sites = self.sites
+        if self.show_alkali and getattr(self, "aux_sites", None) is not None and self.aux_item.isVisible():
+            sites = np.concatenate([sites, self.aux_sites])
+        self.species_legend.set_entries(legend_entries(self.model, sites, with_oxygen=self.show_oxygen),
+                                        self._scheme_name)
+
+    def set_species_legend(self, on: bool) -> None:
+        self.show_species_legend = bool(on)
+        self._update_species_legend()
+
     def set_toggles(self, *, images=None, alkali=None, oxygen=None, motif=None) -> None:
         if images is not None:
             self.show_images = bool(images)
@@ -351,6 +375,7 @@ class LayerView(pg.PlotWidget):
         if motif is not None:
             self.show_motif = bool(motif)
             self._update_rings()
+        self._update_species_legend()
         self._update_spot_sizes(force=True)
 
     # ------------------------------------------------------------------ motif rings

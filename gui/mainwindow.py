@@ -18,7 +18,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,10 +30,13 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollArea,
     QTabBar,
+    QTabWidget,
     QToolButton,
 )
 
-from . import dialogs, settings
+from core.structure.species import SPECIES
+
+from . import dialogs, guide, settings
 from .colors import default_scheme, scheme_names
 from .document import Document
 from .editing import EditController
@@ -45,6 +48,48 @@ from .recovery import RecoveryManager
 from .workers import TaskRunner
 
 log = logging.getLogger(__name__)
+
+#: Tab titles of the docks: short enough that every tab of the side bar is readable at 1280x800;
+#: the full title is the tab's tooltip and the Window menu entry.
+SHORT_TITLES = {"Migration paths": "Migration", "State of charge": "Charge", "Simulated XRD": "XRD",
+                "3D view": "3D view"}
+
+
+class FitScrollArea(QScrollArea):
+    """A scroll area that gives its panel the whole viewport and scrolls only below the panel's
+    minimum size. (QScrollArea's resizable mode sizes a panel holding word-wrapped labels to its
+    preferred height for the width, which makes a panel scroll although it would fit.)"""
+
+    def __init__(self, widget, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setWidgetResizable(False)
+        self.setWidget(widget)
+        widget.installEventFilter(self)
+
+    def _fit(self) -> None:
+        inner = self.widget()
+        if inner is None:
+            return
+        vp = self.maximumViewportSize()
+        hint = inner.minimumSizeHint().expandedTo(inner.minimumSize())
+        w = max(vp.width(), hint.width())
+        h = max(vp.height(), hint.height())
+        # a horizontal scroll bar takes height from the viewport (and a vertical one width)
+        if w > vp.width():
+            h = max(vp.height() - self.horizontalScrollBar().sizeHint().height(), hint.height())
+        if h > vp.height():
+            w = max(vp.width() - self.verticalScrollBar().sizeHint().width(), hint.width())
+        inner.resize(w, h)
+
+    def resizeEvent(self, ev):  # noqa: N802
+        super().resizeEvent(ev)
+        self._fit()
+
+    def eventFilter(self, obj, ev):  # noqa: N802
+        if obj is self.widget() and ev.type() == QEvent.LayoutRequest:
+            QTimer.singleShot(0, self._fit)
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -78,14 +123,7 @@ class MainWindow(QMainWindow):
         self._model_replaced()
         if install_panels:
             self._install_panels()
-        self.resize(1280, 860)
-        # the editor gets the room: readouts (and panels tabbed with them) ~380 px, palette ~180 px;
-        # tab bars of tabbed docks scroll instead of widening the dock to fit every title
-        for bar in self.findChildren(QTabBar):
-            bar.setUsesScrollButtons(True)
-            bar.setElideMode(Qt.ElideNone)
-            bar.setExpanding(False)
-        self.resizeDocks([self.docks["readouts"], self.docks["palette"]], [380, 180], Qt.Horizontal)
+        self._arrange_layout()
         settings.restore_window(self)
 
     # ------------------------------------------------------------------ hooks
@@ -93,14 +131,15 @@ class MainWindow(QMainWindow):
                  scroll: bool = True) -> QDockWidget:
         """Add `widget` as a dock (listed in the Window menu). With `scroll` it sits in a scroll area,
         so a panel whose labels grow cannot squeeze the layer editor."""
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(SHORT_TITLES.get(title, title), self)
         dock.setObjectName(f"dock_{name or title}".replace(" ", "_"))
+        dock.setToolTip(title)
+        dock.toggleViewAction().setText(title)
+        dock.toggleViewAction().setToolTip(title)
+        dock.dockLocationChanged.connect(lambda _a: QTimer.singleShot(0, self._polish_tab_bars))
+        dock.topLevelChanged.connect(lambda _f: QTimer.singleShot(0, self._polish_tab_bars))
         if scroll:
-            area_widget = QScrollArea()
-            area_widget.setWidgetResizable(True)
-            area_widget.setFrameShape(QFrame.NoFrame)
-            area_widget.setWidget(widget)
-            dock.setWidget(area_widget)
+            dock.setWidget(FitScrollArea(widget))
         else:
             dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -172,8 +211,8 @@ class MainWindow(QMainWindow):
         self.act_save_as = self._act("file", "Save &as…", f.save_as, "Ctrl+Shift+S")
         self.menus["file"].addSeparator()
         self.act_export = self._act("file", "&Export…", f.export_dialog, "Ctrl+E")
-        self.menus["file"].addSeparator()
-        self._act("file", "&Quit", self.close, "Ctrl+Q")
+        self._quit_separator = self.menus["file"].addSeparator()
+        self.act_quit = self._act("file", "&Quit", self.close, "Ctrl+Q")
         self.set_recent(settings.recent_files())
 
         st = self.document.undo_stack
@@ -216,6 +255,10 @@ class MainWindow(QMainWindow):
         self.editor.build_presets_menu(self.menus["presets"])
         for dock in self.docks.values():  # docks created before the menus existed
             self.menus["window"].addAction(dock.toggleViewAction())
+        self.act_shortcuts = self._act("help", "&Keyboard shortcuts", lambda: guide.show_shortcuts(self),
+                                       "F1")
+        self._act("help", "Quick &guide", lambda: guide.show_guide(self))
+        self.menus["help"].addSeparator()
         self._act("help", "&About Layer Studio", self._about)
 
         tb = self.addToolBar("Main")
@@ -235,11 +278,11 @@ class MainWindow(QMainWindow):
             a.setToolTip(a.text().replace("&", ""))
             tb.addAction(a)
         for key, code in self.palette.shortcut_keys():
-            a = QAction(self)
+            a = QAction(f"Paint with {SPECIES[code] if code else 'vacancy'}", self)
             a.setShortcut(QKeySequence(key))
             a.triggered.connect(lambda _=False, c=code: self.palette.set_species(c))
             self.addAction(a)
-        esc = QAction(self)
+        esc = QAction("Cancel a swap in progress", self)
         esc.setShortcut(QKeySequence(Qt.Key_Escape))
         esc.triggered.connect(self.editor.cancel_swap)
         self.addAction(esc)
@@ -276,6 +319,73 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # the editor must keep working even if an analysis panel is broken
             log.exception("analysis panels failed to load")
             self.statusBar().showMessage(f"Analysis panels unavailable: {exc}", 10000)
+
+    def _arrange_layout(self) -> None:
+        """Fit the window to the screen: side panels as a vertical tab bar on the window's outer edge
+        (every title readable at 1280x800), the 3D view as one of those tabs (Tools > 3D view opens it
+        as a window of its own), a toolbar that keeps its width, Export above Quit in the File menu."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        w, h = 1280, 860
+        if screen is not None:
+            w, h = min(w, screen.width()), min(h, screen.height())
+        self.resize(w, h)
+        self.setTabPosition(Qt.RightDockWidgetArea, QTabWidget.East)
+        self.setTabPosition(Qt.LeftDockWidgetArea, QTabWidget.West)
+        self.setDockOptions(self.dockOptions() | QMainWindow.VerticalTabs)
+        d3 = self.docks.get("view3d")
+        panels = getattr(self, "panels", None)
+        if d3 is not None and panels is not None:
+            last = panels.docks.get("snapshots")
+            if last is not None:
+                self.addDockWidget(Qt.RightDockWidgetArea, d3)
+                self.tabifyDockWidget(last, d3)
+            for a in self.menus["tools"].actions():
+                if a.text().replace("&", "") == "3D view":
+                    a.triggered.connect(self.open_3d_window)
+            self.docks["readouts"].raise_()
+        # File menu: the panels' export entries came after Quit
+        file_menu = self.menus["file"]
+        file_menu.removeAction(self._quit_separator)
+        file_menu.removeAction(self.act_quit)
+        file_menu.addAction(self._quit_separator)
+        file_menu.addAction(self.act_quit)
+        self._fix_toolbar_widths()
+        right = [d for d in self.docks.values()
+                 if self.dockWidgetArea(d) == Qt.RightDockWidgetArea and not d.isFloating()]
+        if right:
+            self.resizeDocks(right[:1], [max(430, int(0.33 * w))], Qt.Horizontal)
+        if "palette" in self.docks:
+            self.resizeDocks([self.docks["palette"]], [180], Qt.Horizontal)
+        self._polish_tab_bars()
+
+    def _fix_toolbar_widths(self) -> None:
+        """Undo/Redo change their text with every edit ("Undo paint Mn4+"): the toolbar shows a fixed
+        "Undo"/"Redo" (the full text is the tooltip), so the buttons after them never move."""
+        for a, text in ((self.act_undo, "Undo"), (self.act_redo, "Redo")):
+            a.setIconText(text)
+
+    def _polish_tab_bars(self) -> None:
+        """Tab bars of tabbed docks (Qt makes a new one whenever docks move): full titles as tooltips,
+        no eliding, scroll buttons as a last resort."""
+        titles = {d.windowTitle(): d.toolTip() or d.windowTitle() for d in self.docks.values()}
+        for bar in self.findChildren(QTabBar):
+            bar.setUsesScrollButtons(True)
+            bar.setElideMode(Qt.ElideNone)
+            bar.setExpanding(False)
+            for i in range(bar.count()):
+                bar.setTabToolTip(i, titles.get(bar.tabText(i), bar.tabText(i)))
+
+    def open_3d_window(self) -> None:
+        """The 3D view in a window of its own, about half the screen (double-click its title to dock it)."""
+        d3 = self.docks.get("view3d")
+        if d3 is None:
+            return
+        screen = self.screen().availableGeometry()
+        d3.show()
+        d3.setFloating(True)
+        d3.resize(int(0.55 * screen.width()), int(0.7 * screen.height()))
+        d3.move(screen.x() + int(0.08 * screen.width()), screen.y() + int(0.12 * screen.height()))
+        d3.raise_()
 
     # ------------------------------------------------------------------ state updates
     def _model_replaced(self) -> None:

@@ -8,8 +8,8 @@
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QFontInfo, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -31,7 +31,17 @@ from . import snapshots as snap
 from .layerplot import LayerPlot
 from .science import ewald_energy, readouts, with_state
 
-FONT_SCALE = 1.6
+LAPTOP_SCALE = 1.25   # text scale on a 1280x800 screen; larger windows get more (see `lab_scale`)
+HEADLINE = 2.4        # the energy readout, relative to the (scaled) body text: the largest on screen
+READOUT_SECTIONS = {"energy": "Energy", "charge": "Composition and charge", "capacity": "Capacity",
+                    "oxygen": "Oxygen environments", "ordering": "Ordering", "symmetry": "Space group"}
+DEFAULT_SECTIONS = ("energy", "charge", "capacity", "ordering")
+
+
+def lab_scale(width: int, height: int) -> float:
+    """Text scale for lab-meeting mode on a width x height (px) window: LAPTOP_SCALE at 1280x800,
+    growing with the window (1.69 at 1920x1080), never below 1.1 or above 2.4."""
+    return float(min(max(LAPTOP_SCALE * min(width / 1280, height / 800), 1.1), 2.4))
 
 
 class SnapshotPanel(QWidget):
@@ -228,6 +238,105 @@ class LabMode(QObject):
                 s.setEnabled(False)
                 self.arrows.append(s)
         self._disabled_actions = []
+        for sc, what in zip(self.shortcuts, ("Lab-meeting mode on/off", "Lab mode: next snapshot",
+                                             "Lab mode: previous snapshot", "Lab mode: next snapshot",
+                                             "Lab mode: previous snapshot")):
+            sc.setWhatsThis(what)
+        self.esc.setWhatsThis("Leave lab-meeting mode")
+        self.sections = set(DEFAULT_SECTIONS)
+        self._restore = []          # callables undoing the lab-mode styling
+        views = getattr(window, "menus", {}).get("view")
+        if views is not None:
+            shows = views.addMenu("Lab-meeting mode &shows")
+            for key, title in READOUT_SECTIONS.items():
+                a = shows.addAction(title)
+                a.setCheckable(True)
+                a.setChecked(key in self.sections)
+                a.toggled.connect(lambda on, k=key: self.show_section(k, on))
+
+    def show_section(self, key: str, on: bool) -> None:
+        """Choose whether readout section `key` (see READOUT_SECTIONS) is shown in lab-meeting mode."""
+        (self.sections.add if on else self.sections.discard)(key)
+        if self.active:
+            self._apply_sections()
+
+    def _apply_sections(self) -> None:
+        for key, box in getattr(self.window.readouts, "sections", {}).items():
+            box.setVisible(key in self.sections)
+
+    def eventFilter(self, obj, ev):  # noqa: N802
+        if obj is self.window and ev.type() == QEvent.Resize and self.active:
+            self.rescale()
+        return False
+
+    def rescale(self) -> None:
+        """Size text, readouts and legend to the window (called on entering and on every resize)."""
+        w = self.window
+        scale = lab_scale(w.width(), w.height())
+        app = QApplication.instance()
+        big = QFont(self._font)
+        big.setPointSizeF(self._font.pointSizeF() * scale)
+        app.setFont(big)
+        body_px = QFontInfo(big).pixelSize()
+        r = getattr(w, "readouts", None)
+        if r is not None and hasattr(r, "lab_energy"):
+            r.lab_energy.setStyleSheet(f"font-size: {int(HEADLINE * body_px)}px; font-weight: bold;")
+        if r is not None and hasattr(r, "history_plot"):
+            hp = r.history_plot
+            hp.setFixedHeight(int(8 * body_px))
+            tick = QFont(big)
+            tick.setPointSizeF(big.pointSizeF() * 0.8)
+            for name in ("left", "bottom"):
+                axis = hp.getPlotItem().getAxis(name)
+                axis.setStyle(tickFont=tick)
+                axis.setTextPen("k")
+                axis.setPen("k")
+                axis.enableAutoSIPrefix(False)
+            hp.getPlotItem().getAxis("left").setWidth(None)
+            hp.getPlotItem().showAxis("bottom")
+            size = f"{0.8 * big.pointSizeF():.0f}pt"
+            hp.setLabel("left", "E / MO2", units="eV", **{"font-size": size, "color": "#000"})
+            hp.setLabel("bottom", "edit (oldest → newest)", **{"font-size": size, "color": "#000"})
+        legend = getattr(w.layer_view, "species_legend", None)
+        if legend is not None:
+            legend.set_scale(1.4 * scale)
+        dock = next((d for d in self.docks() if d.objectName() == "dock_readouts"), None)
+        if dock is not None and dock.isVisible():
+            w.resizeDocks([dock], [int(0.38 * w.width())], Qt.Horizontal)
+
+    def _style_readouts(self) -> None:
+        """Remember what lab mode restyles (headline size, history plot) so leaving restores it."""
+        r = getattr(self.window, "readouts", None)
+        self._restore = []
+        if r is None:
+            return
+        if hasattr(r, "lab_energy"):
+            sheet = r.lab_energy.styleSheet()
+            self._restore.append(lambda: r.lab_energy.setStyleSheet(sheet))
+        if hasattr(r, "history_plot"):
+            hp = r.history_plot
+            height = hp.height()
+            item = hp.getPlotItem()
+            left, bottom = item.getAxis("left"), item.getAxis("bottom")
+            left_w = left.width()
+            was_bottom = bottom.isVisible()
+            tick_font = left.style.get("tickFont")
+
+            def restore():
+                hp.setFixedHeight(height)
+                for ax in (left, bottom):
+                    ax.setStyle(tickFont=tick_font)
+                    ax.setLabel(None)
+                    ax.showLabel(False)
+                left.setWidth(left_w)
+                if not was_bottom:
+                    item.hideAxis("bottom")
+            self._restore.append(restore)
+        saved = {k: b.isVisible() for k, b in getattr(r, "sections", {}).items()}
+        self._restore.append(lambda: [b.setVisible(saved[k]) for k, b in r.sections.items() if k in saved])
+        legend = getattr(self.window.layer_view, "species_legend", None)
+        if legend is not None:
+            self._restore.append(lambda: legend.set_scale(1.0))
 
     def _step(self, delta: int) -> None:
         if self.snapshot_panel is not None:
@@ -263,20 +372,25 @@ class LabMode(QObject):
             d.setVisible(d.objectName() in self.keep_docks)
         app = QApplication.instance()
         self._font = QFont(app.font())
-        big = QFont(self._font)
-        big.setPointSizeF(self._font.pointSizeF() * FONT_SCALE)
-        # widgets without an explicit font follow the application font
-        app.setFont(big)
         self._was_maximized = self.window.isMaximized()
         self._lab_keys(True)
+        self._style_readouts()
+        self._apply_sections()
         self.window.showFullScreen()
+        # widgets without an explicit font follow the application font, scaled to the window
+        self.rescale()
+        self.window.installEventFilter(self)
         self.sigToggled.emit(True)
 
     def leave(self) -> None:
         if not self.active:
             return
         self.active = False
+        self.window.removeEventFilter(self)
         self._lab_keys(False)
+        for undo in reversed(self._restore):
+            undo()
+        self._restore = []
         for d, vis in self._saved.items():
             d.setVisible(vis)
         app = QApplication.instance()

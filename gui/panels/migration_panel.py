@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.migration.geometry import KINDS
 from core.structure.species import CODE
 
 from .style import CURVE
@@ -40,6 +42,17 @@ def compute_paths(model):
     from core.migration.search import find_paths, group_paths
     paths = find_paths(model)
     return paths, group_paths(paths)
+
+
+def why_no_paths(model, src: str = "model") -> str:
+    """One sentence saying why a state has no open path (a hop needs an empty destination site)."""
+    from core.structure.species import VACANCY
+    n_vac = int((model.occupancy == VACANCY).sum())
+    if n_vac == 0:
+        return (f"0 open paths ({src}): every cation site is occupied, so no ion has an empty site to move "
+                "into. Remove some alkali first (paint vacancies, or preview a charged state in the Charge tab).")
+    return (f"0 open paths ({src}): none of the {n_vac} vacancies can be reached by a hop (each candidate path "
+            "ends on, or passes through, an occupied site). Remove more alkali next to the ions to move.")
 
 
 class MigrationPanel(QWidget):
@@ -68,20 +81,24 @@ class MigrationPanel(QWidget):
             self.filter.addItem(text, key)
         self.table = QTableWidget(0, 6)
         self.table.setObjectName("pathTable")
-        self.table.setHorizontalHeaderLabels(["kind", "ion", "from -> to", "max (eV)", "end (eV)", "group"])
+        self.table.setHorizontalHeaderLabels(["kind", "ion", "sites", "max eV", "end eV", "group"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        for c in range(6):  # every column as wide as its contents; "kind" takes what is left
+            header.setSectionResizeMode(c, QHeaderView.Stretch if c == 0 else QHeaderView.ResizeToContents)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setObjectName("pathProfile")
         self.plot.setLabel("bottom", "image along the path")
         self.plot.setLabel("left", "energy vs start", units="eV")
-        self.plot.addLegend(offset=(10, 10))
-        self.plot.setMinimumHeight(170)
+        self.plot.setMinimumHeight(150)
         self.curves = {
             "coulomb": self.plot.plot([], [], pen=pg.mkPen(CURVE["coulomb"], width=2), name="Coulomb"),
             "repulsion": self.plot.plot([], [], pen=pg.mkPen(CURVE["repulsion"], width=2, style=Qt.DashLine),
@@ -96,6 +113,13 @@ class MigrationPanel(QWidget):
         self.animate_btn.setCheckable(True)
         self.animate_btn.setEnabled(False)
         self.refresh_btn = QPushButton("Refresh")
+        # the key sits under the plot, never on the curves
+        self.key = QLabel(
+            f"<span style='color:{pg.mkColor(CURVE['coulomb']).name()}'>━━</span> Coulomb &nbsp; "
+            f"<span style='color:{pg.mkColor(CURVE['repulsion']).name()}'>╍╍</span> Born-Mayer repulsion "
+            f"&nbsp; <span style='color:{pg.mkColor(CURVE['total']).name()}'>━●━</span> total")
+        self.key.setObjectName("pathKey")
+        self.key.setWordWrap(True)
 
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
@@ -105,6 +129,7 @@ class MigrationPanel(QWidget):
         lay.addWidget(self.table, 2)
         lay.addWidget(self.status)
         lay.addWidget(self.plot, 2)
+        lay.addWidget(self.key)
         lay.addWidget(self.animate_btn)
 
         self.timer = QTimer(self)
@@ -182,10 +207,14 @@ class MigrationPanel(QWidget):
         self.table.setRowCount(len(self.rows))
         for r, p in enumerate(self.rows):
             via = " (tet)" if p.intermediate is not None else ""
-            cells = [p.kind.replace("_", " ") + via, p.species, f"{p.from_site} -> {p.to_site}",
-                     f"{p.max_eV:+.3f}", f"{p.end_eV:+.3f}", f"x{sizes.get(p.group, 1)}"]
+            cells = [p.kind.replace("_", " ") + via, p.species, f"{p.from_site}→{p.to_site}",
+                     f"{p.max_eV:+.3f}", f"{p.end_eV:+.3f}", f"×{sizes.get(p.group, 1)}"]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if c == 0:
+                    item.setToolTip(KINDS.get(p.kind, text))
+                elif c == 5:
+                    item.setToolTip(f"{sizes.get(p.group, 1)} environment-equivalent paths in this group")
                 if c >= 3:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.table.setItem(r, c, item)
@@ -193,8 +222,11 @@ class MigrationPanel(QWidget):
         self.table.blockSignals(False)
         n_open = sum(p.open for p in self.paths)
         src = "preview state" if self.preview_model is not None else "model"
-        self.status.setText(f"{n_open} open paths in {len(by_group)} groups ({src}); "
-                            "energies: electrostatic estimate relative to the start")
+        if n_open:
+            self.status.setText(f"{n_open} open paths in {len(by_group)} groups ({src}); "
+                                "energies: electrostatic estimate relative to the start")
+        else:
+            self.status.setText(why_no_paths(self.model, src))
         # keep the selection on the same path if it is still open
         row = next((i for i, p in enumerate(self.rows) if keep is not None and
                     (p.from_site, p.to_site, p.kind) == (keep.from_site, keep.to_site, keep.kind)), -1)

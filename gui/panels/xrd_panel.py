@@ -65,15 +65,19 @@ class XRDPanel(QWidget):
         self.plot.setLabel("bottom", "2θ (deg, Cu Kα)")
         self.plot.setLabel("left", "intensity (max = 100)")
         self.plot.setXRange(*RANGE, padding=0)
+        self.plot.setMinimumHeight(200)
+        self.legend = self.plot.addLegend(offset=(-6, 6), labelTextColor="k",
+                                          brush=pg.mkBrush(255, 255, 255, 220))
         self.region = pg.LinearRegionItem(values=WINDOW, movable=False, brush=pg.mkBrush(*CURVE["window"]))
         self.region.setZValue(-10)
         self.plot.addItem(self.region)
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("k", width=1.2))
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("k", width=1.2), name=f"profile (FWHM {FWHM}°)")
         # peaks are ~1 px wide: "peak" downsampling keeps every maximum visible at any zoom
         self.curve.setDownsampling(auto=True, method="peak")
         self.sticks = pg.BarGraphItem(x=[], height=[], width=0.08, brush=pg.mkBrush(CURVE["coulomb"]),
                                       pen=None)
         self.plot.addItem(self.sticks)
+        self.legend.addItem(self.sticks, "reflections")
         self.window_label = QLabel("superlattice window 20-30°: -")
         self.window_label.setObjectName("xrdWindowLabel")
         self.window_label.setWordWrap(True)
@@ -83,17 +87,19 @@ class XRDPanel(QWidget):
         self.pin_btn.setToolTip("keep the current pattern in grey to compare with after edits")
         self.pin_btn.clicked.connect(self.pin_reference)
         self.reference = None
-        self.ref_curve = self.plot.plot([], [], pen=pg.mkPen((150, 150, 150), width=1.2))
+        self.ref_curve = pg.PlotDataItem([], [], pen=pg.mkPen((150, 150, 150), width=1.2))
         self.ref_curve.setZValue(-5)
+        self.plot.addItem(self.ref_curve)  # in the legend only once a reference is pinned
         self.auto_box = QCheckBox("update after edits")
         self.auto_box.setChecked(True)
         lay = QVBoxLayout(self)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(self.window_label)
         row = QHBoxLayout()
-        row.addWidget(self.window_label, 1)
         row.addWidget(self.pin_btn)
         row.addWidget(self.log_box)
         row.addWidget(self.auto_box)
+        row.addStretch(1)
         lay.addLayout(row)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -131,13 +137,16 @@ class XRDPanel(QWidget):
         self.result = result
         self._redraw()
         self.window_label.setText(
-            f"superlattice window 20-30°: strongest {result['window_max']:.1f} (sum {result['window_sum']:.1f}) "
-            "% of the strongest peak")
+            f"Superlattice window 20-30°: strongest peak {result['window_max']:.1f} %, "
+            f"sum {result['window_sum']:.1f} % of the strongest peak overall")
         self.sigUpdated.emit(result)
 
     def pin_reference(self) -> None:
         """Keep the current pattern as a grey reference curve (e.g. the ordered model before edits)."""
         self.reference = self.result
+        self.legend.removeItem(self.ref_curve)
+        if self.reference is not None:
+            self.legend.addItem(self.ref_curve, "pinned reference")
         self._redraw()
 
     def _profile(self, r):

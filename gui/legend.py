@@ -1,0 +1,84 @@
+"""Species legend: which colour is which ion, with its oxidation state, drawn inside a pyqtgraph view.
+
+The legend is a pyqtgraph `LegendItem` in the view's scene, so it is part of everything the view
+draws: the screen, lab-meeting mode, `File > Export` (PNG/SVG through pyqtgraph's exporters) and the
+4x figures (`gui.panels.figures.render_widget`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from core.structure.species import SPECIES, VACANCY
+
+from .colors import SpeciesStyle
+
+
+def oxidation_text(value: float) -> str:
+    """'4+', '2−', '0', '1.5−': a formal charge written as chemists write it."""
+    if abs(value) < 1e-9:
+        return "0"
+    sign = "+" if value > 0 else "−"
+    mag = abs(value)
+    num = f"{mag:.0f}" if abs(mag - round(mag)) < 1e-6 else f"{mag:.2f}".rstrip("0")
+    return f"{num}{sign}"
+
+
+def legend_entries(model, sites=None, with_oxygen: bool = False) -> list[tuple[int, str]]:
+    """(species code, label) for each species present on `sites` (default: every site of the model),
+    in the order of `core.structure.species.SPECIES`; O added if `with_oxygen`. Labels carry the
+    oxidation state of the model ("Mn4+", "O2−"); a vacancy reads "vacancy"."""
+    occ = model.occupancy if sites is None else model.occupancy[np.asarray(sites, dtype=np.int64)]
+    codes = sorted(set(int(c) for c in np.unique(occ)))
+    if with_oxygen and SPECIES.index("O") not in codes:
+        codes.append(SPECIES.index("O"))
+    out = []
+    for code in codes:
+        if code == VACANCY:
+            out.append((code, "vacancy"))
+            continue
+        sym = SPECIES[code]
+        ox = model.oxidation.get(sym)
+        out.append((code, sym + oxidation_text(ox) if ox is not None else sym))
+    return out
+
+
+class SpeciesLegend(pg.LegendItem):
+    """A colour key of the species shown in a view (anchored to a corner of its ViewBox).
+
+    `set_entries(entries, scheme)`: entries from `legend_entries`. `set_scale(f)` enlarges text and
+    discs (lab-meeting mode)."""
+
+    def __init__(self, viewbox, corner=(1, 1), offset=(-8, -8)):
+        super().__init__(offset=offset, labelTextSize="10pt", brush=pg.mkBrush(255, 255, 255, 225),
+                         pen=pg.mkPen(190, 190, 190), verSpacing=-4,
+                         labelTextColor="k")
+        self.setParentItem(viewbox)
+        self.anchor(itemPos=corner, parentPos=corner, offset=offset)
+        self.setZValue(1000)
+        self._scale = 1.0
+        self._entries: list[tuple[int, str]] = []
+        self._scheme = None
+
+    def set_entries(self, entries, scheme: str | None = None) -> None:
+        if list(entries) == self._entries and scheme == self._scheme:
+            return
+        self._entries, self._scheme = list(entries), scheme
+        self._redraw()
+
+    def set_scale(self, factor: float) -> None:
+        self._scale = float(factor)
+        self._redraw()
+
+    def labels(self) -> list[str]:
+        return [label.text for _sample, label in self.items]
+
+    def _redraw(self) -> None:
+        self.clear()
+        style = SpeciesStyle(self._scheme)
+        self.opts["labelTextSize"] = f"{10 * self._scale:.0f}pt"
+        for code, text in self._entries:
+            sample = pg.ScatterPlotItem(symbol="o", size=12 * self._scale, brush=style.brushes[code],
+                                        pen=style.pens[code])
+            self.addItem(sample, text)
+        self.setVisible(bool(self._entries))
