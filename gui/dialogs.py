@@ -5,6 +5,7 @@ in a worker with `build_model(params)` because presets on big cells can take a m
 """
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
@@ -68,6 +70,46 @@ def commensurate_sizes(params: dict, limit: int = 6) -> list[str]:
     return out
 
 
+def cell_sites(spec: str) -> int:
+    """Number of primitive cells per layer of an in-plane supercell spec ('6x6' -> 36, 'sqrt3' -> 3)."""
+    from core.structure.supercell import parse_supercell_spec
+    M = parse_supercell_spec(spec)
+    return abs(int(round(float(M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]))))
+
+
+def nearest_fitting_cell(params: dict) -> str | None:
+    """The supercell closest in size to `params["supercell"]` on which the composition and ordering
+    can be realised (ties: the larger one), or None when no small cell fits."""
+    sizes = commensurate_sizes(params, limit=12)
+    if not sizes:
+        return None
+    try:
+        want = cell_sites(params["supercell"])
+    except LayerStudioError:
+        want = 36
+    return min(sizes, key=lambda s: (abs(cell_sites(s) - want), -cell_sites(s)))
+
+
+def model_params(model, ordering: str = "random") -> dict:
+    """New-model dialog parameters describing `model` (stacking, lattice, layers, compositions)."""
+    from fractions import Fraction
+
+    from core.structure.species import SPECIES
+    sc = model.supercell
+    host = sc.host
+
+    def spec(sites) -> str:
+        codes, counts = np.unique(model.occupancy[sites], return_counts=True)
+        n = len(sites)
+        return ",".join(f"{SPECIES[c]}:{Fraction(int(k), n)}" for c, k in zip(codes, counts))
+
+    M = sc.matrix
+    cell = f"{M[0, 0]}x{M[1, 1]}" if M[0, 1] == 0 and M[1, 0] == 0 else ",".join(str(int(v)) for v in M.ravel())
+    return {"stacking": host.stacking, "alkali": host.alkali, "a": host.a, "c": host.c,
+            "o_height": host.o_height, "supercell": cell, "layers": sc.layers, "tm_spec": spec(sc.tm_sites),
+            "alkali_spec": spec(model.default_alkali_sites()), "ordering": ordering, "seed": 0}
+
+
 class NewModelDialog(QDialog):
     def __init__(self, parent=None, defaults: dict | None = None):
         super().__init__(parent)
@@ -110,6 +152,9 @@ class NewModelDialog(QDialog):
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #C00000;")
+        self.use_cell = QPushButton("")   # "Use 6x6": the nearest cell that fits, after a refusal
+        self.use_cell.setVisible(False)
+        self.use_cell.clicked.connect(self._use_suggested_cell)
         form.addRow("Stacking:", self.stacking)
         form.addRow("Alkali:", self.alkali)
         form.addRow("a:", self.a)
@@ -128,8 +173,12 @@ class NewModelDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.error)
+        lay.addWidget(self.use_cell)
         lay.addWidget(buttons)
         self._set_lattice_defaults()
+        for key, box in (("a", self.a), ("c", self.c), ("o_height", self.o_height)):
+            if d.get(key) is not None:   # a re-opened dialog keeps the lattice the user typed
+                box.setValue(float(d[key]))
         self._suggest_timer = QTimer(self)
         self._suggest_timer.setSingleShot(True)
         self._suggest_timer.setInterval(300)
@@ -174,9 +223,33 @@ class NewModelDialog(QDialog):
             self.suggest.setText(str(exc))
             return
         if sizes:
-            self.suggest.setText(f"Commensurate with {self.ordering.currentText()}: " + ", ".join(sizes))
+            self.suggest.setText(f"Supercells that fit {self.ordering.currentText()}: " + ", ".join(sizes))
         else:
             self.suggest.setText("No small supercell fits this composition and ordering")
+
+    def show_refusal(self, message: str) -> str | None:
+        """The model could not be built: say why in the dialog (inputs kept) and offer the nearest
+        supercell that fits as a one-click fix. Returns that cell spec (or None)."""
+        self.error.setText(message)
+        cell = None
+        try:
+            cell = nearest_fitting_cell(self.params())
+        except LayerStudioError:
+            pass
+        if cell and cell != self.supercell.text().strip():
+            self.use_cell.setText(f"Use a {cell} supercell (the nearest that fits)")
+            self.use_cell.setProperty("cell", cell)
+            self.use_cell.setVisible(True)
+        else:
+            self.use_cell.setVisible(False)
+        return cell
+
+    def _use_suggested_cell(self) -> None:
+        cell = self.use_cell.property("cell")
+        if cell:
+            self.supercell.setText(cell)
+            self.error.setText("")
+            self.use_cell.setVisible(False)
 
     def accept(self) -> None:
         """Check the parameters cheaply (supercell spec, compositions) before closing."""

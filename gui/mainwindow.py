@@ -18,6 +18,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
+from core.errors import LayerStudioError
 from core.structure.species import SPECIES
 
 from . import dialogs, guide, settings
@@ -253,6 +255,7 @@ class MainWindow(QMainWindow):
             schemes.addAction(a)
 
         self.editor.build_presets_menu(self.menus["presets"])
+        self.menus["presets"].aboutToShow.connect(self._mark_presets)
         for dock in self.docks.values():  # docks created before the menus existed
             self.menus["window"].addAction(dock.toggleViewAction())
         self.act_shortcuts = self._act("help", "&Keyboard shortcuts", lambda: guide.show_shortcuts(self),
@@ -471,13 +474,73 @@ class MainWindow(QMainWindow):
     def new_model(self) -> None:
         if not self.maybe_save():
             return
-        dlg = dialogs.NewModelDialog(self)
+        self.new_model_dialog()
+
+    def new_model_dialog(self, defaults: dict | None = None, refusal: str | None = None):
+        """The New-model dialog, filled with `defaults`; after a refusal (`refusal`: why) it opens
+        again with everything the user typed and the nearest supercell that fits on offer."""
+        dlg = dialogs.NewModelDialog(self, defaults)
+        self.last_new_model_dialog = dlg
+        if refusal:
+            dlg.show_refusal(refusal)
         if not dlg.exec():
             return
         params = dlg.params()
         self.runner.submit(dialogs.build_model, params, label="Build model",
                            on_result=self._new_model_ready,
-                           on_error=lambda msg: dialogs.show_error(self, "New model", msg))
+                           on_error=lambda msg, p=params: QTimer.singleShot(
+                               0, lambda: self.new_model_dialog(p, msg)))
+
+    def _mark_presets(self) -> None:
+        """Before the Presets menu opens: presets that cannot be realised on the current cell and
+        composition say so, and offer a new model on the nearest supercell that fits."""
+        from .editing import SYNC_PRESET_SITES
+        try:
+            from core.orderings import PRESETS, preset_occupancy
+        except ImportError:
+            return
+        model = self.document.model
+        key = (id(model), model.supercell.n_sites, tuple(np.bincount(model.occupancy, minlength=16)))
+        if getattr(self, "_preset_key", None) == key:
+            return
+        self._preset_key = key
+        cell = dialogs.model_params(model)["supercell"]
+        self.preset_fixes = {}
+        for a in self.menus["presets"].actions():
+            name = a.data()
+            if name is None:
+                name = a.text().replace("&", "").replace(" ", "_")
+                if name not in PRESETS:
+                    continue
+                a.setData(name)
+            problem = None
+            if model.supercell.n_sites <= SYNC_PRESET_SITES // 4:
+                try:
+                    preset_occupancy(model, name)
+                except LayerStudioError as exc:
+                    problem = str(exc)
+            base = name.replace("_", " ")
+            a.triggered.disconnect()
+            if problem is None:
+                a.setText(base)
+                a.setToolTip(PRESETS[name])
+                a.triggered.connect(lambda _=False, n=name: self.editor.apply_preset(n))
+                continue
+            params = dialogs.model_params(model, ordering=name)
+            fit = dialogs.nearest_fitting_cell(params)
+            self.preset_fixes[name] = fit
+            a.setText(f"{base}  — does not fit this {cell} cell" + (f": use {fit}?" if fit else ""))
+            a.setToolTip(problem)
+            a.triggered.connect(lambda _=False, n=name, p=params, f=fit, why=problem: self._offer_preset_fix(n, p, f, why))
+
+    def _offer_preset_fix(self, name: str, params: dict, fit: str | None, why: str) -> None:
+        if not fit:
+            dialogs.show_error(self, "Preset", why)
+            return
+        question = (f"{why}\n\nStart a new model on a {fit} supercell with the same stacking and "
+                    f"composition, arranged as {name.replace('_', ' ')}?")
+        if dialogs.ask_yes_no(self, "Preset", question) and self.maybe_save():
+            self.new_model_dialog(dict(params, supercell=fit))
 
     def _new_model_ready(self, model) -> None:
         model.metadata.setdefault("title", f"{model.formula()} {model.metadata.get('ordering', '')}".strip())

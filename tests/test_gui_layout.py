@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from core.structure.model import Model
@@ -135,3 +137,129 @@ def test_probe_sees_a_clipped_label_and_an_unreachable_button(qtbot, isolated_se
     assert "button 'Apply'" in text and "not reachable" in text
     assert "tab 'Migration paths'" in text
     assert "'fits'" not in text
+
+
+def test_refused_new_model_keeps_the_input_and_offers_the_nearest_cell(qtbot, isolated_settings, monkeypatch):
+    """honeycomb (sqrt3 x sqrt3 superlattice of Li in the Mn layer) cannot tile a 5x3 cell; the
+    dialog comes back with everything typed and offers the closest cell that fits (2sqrt3: 12
+    primitive cells against 15; 3x3 has 9, 6x6 36)."""
+    from gui import dialogs
+    from gui.mainwindow import MainWindow
+    w = MainWindow(Model.build("O3", "Li", supercell="3", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=4))
+    qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+    shown = []
+
+    def fake_exec(dlg):
+        shown.append(dlg)
+        if len(shown) == 1:  # the user's first try: a 5x3 cell with a lattice parameter of their own
+            dlg.supercell.setText("5x3")
+            dlg.layers.setValue(3)
+            dlg.a.setValue(2.91)
+            dlg.ordering.setCurrentText("honeycomb")
+            dlg.tm_spec.setText("Li:1/3,Mn:2/3")
+            return 1
+        return 0
+    monkeypatch.setattr(dialogs.NewModelDialog, "exec", fake_exec)
+    w.new_model_dialog()
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=20000)
+    again = shown[1]
+    assert again.supercell.text() == "5x3" and again.a.value() == pytest.approx(2.91)
+    assert again.layers.value() == 3 and again.tm_spec.text() == "Li:1/3,Mn:2/3"
+    assert "does not fit a 5x3 supercell" in again.error.text()
+    assert "[[" not in again.error.text()          # plain words, no matrices
+    assert again.use_cell.isVisibleTo(again) and "2sqrt3" in again.use_cell.text()
+    qtbot.mouseClick(again.use_cell, Qt.LeftButton)
+    assert again.supercell.text() == "2sqrt3"
+    model = dialogs.build_model(again.params())      # and it does build
+    assert model.metadata["ordering"] == "honeycomb"
+
+
+def test_presets_that_cannot_fit_are_marked_with_the_fix(qtbot, isolated_settings):
+    """LiNi0.5Mn0.5O2 on 6x6: the zigzag ordering repeats on a 4-row pattern (needs 4x4, 8x8, ...),
+    so it is marked with the nearest cell that fits (4x4: 16 cells against 36; 8x8 has 64); the
+    stripe (period 2) fits and stays plain."""
+    from gui.mainwindow import MainWindow
+    w = MainWindow(Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Ni:1/2,Mn:1/2", seed=4))
+    qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+    w.menus["presets"].aboutToShow.emit()
+    texts = {a.data(): a.text() for a in w.menus["presets"].actions() if a.data()}
+    assert texts["stripe"] == "stripe"
+    assert texts["zigzag"].endswith("does not fit this 6x6 cell: use 4x4?")
+    assert w.preset_fixes["zigzag"] == "4x4"
+    occ = w.document.model.occupancy.copy()
+    stripe = next(a for a in w.menus["presets"].actions() if a.data() == "stripe")
+    stripe.trigger()                                  # a fitting preset still applies (one undo step)
+    assert not np.array_equal(occ, w.document.model.occupancy)
+
+
+def _rgb(img):
+    from PySide6.QtGui import QImage
+    im = img.convertToFormat(QImage.Format_RGB32)
+    a = np.frombuffer(im.constBits(), np.uint8).reshape(im.height(), im.bytesPerLine() // 4, 4)
+    return a[:, : im.width(), 2::-1].copy()   # BGRA in memory -> RGB
+
+
+def test_figure_has_species_legend_no_preview_banner_and_scaled_lines(qtbot, isolated_settings):
+    from core.orderings import preset_occupancy
+    from gui.mainwindow import MainWindow
+    from gui.panels.figures import render_widget
+    m = Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=4)
+    m.set_occupancy(preset_occupancy(m, "honeycomb"))
+    w = MainWindow(m)
+    qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    lv = w.layer_view
+    # the legend names the species with the model's oxidation states
+    assert lv.species_legend.labels() == ["Li1+", "Mn4+"]
+    w.document.model.set_oxidation("Mn", 3.5)
+    w.document.sigModelReplaced.emit()
+    QApplication.processEvents()
+    assert "Mn3.5+" in lv.species_legend.labels()
+    # lines keep their on-screen weight: dark pixels (rings, outline, rims) grow with the area (16x at 4x),
+    # not with the length (4x) as one-pixel cosmetic lines would
+    dark = [int((_rgb(render_widget(lv, s)).max(axis=2) < 60).sum()) for s in (1, 4)]
+    assert dark[1] / dark[0] > 10
+    # a preview banner is on screen but not in the figure unless asked for
+    rnd = Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=8)
+    w.panels.preview_occupancy(rnd.occupancy)
+    assert w.panels.overlay.banner.isVisible()
+
+    def red(img):  # the banner's dark red text; no species colour of this model is red
+        a = _rgb(img).astype(int)
+        return int(((a[..., 0] > 110) & (a[..., 1] < 50) & (a[..., 2] < 50)).sum())
+    assert red(render_widget(lv, 2)) == 0
+    assert red(render_widget(lv, 2, preview_banner=True)) > 100
+    assert w.panels.overlay.banner.isVisible()   # still shown on screen afterwards
+
+
+def test_compare_gives_no_energy_difference_across_compositions_or_charges(qtbot):
+    """Delithiating changes the number of ions (and, with O taking the charge, the oxidation
+    states): total Ewald energies of such states are not on one scale, so no difference is shown."""
+    from core.orderings import preset_occupancy
+    from core.structure.species import CODE, VACANCY
+    from gui.panels import snapshots as snap
+    from gui.panels.labmode import CompareView
+    full = Model.build("O3", "Li", supercell="3", layers=3, tm_spec="Li:1/3,Mn:2/3", seed=4)
+    full.set_occupancy(preset_occupancy(full, "honeycomb"))
+    swapped = full.copy()                      # same ions, one Li/Mn swap: comparable
+    tm = swapped.supercell.tm_sites
+    li = int(tm[swapped.occupancy[tm] == CODE["Li"]][0])
+    mn = int(tm[swapped.occupancy[tm] == CODE["Mn"]][0])
+    swapped.apply([(li, CODE["Mn"]), (mn, CODE["Li"])])
+    charged = full.copy()                      # two alkali-layer Li removed: fewer ions, net charge -2 e
+    alk = charged.supercell.alkali_sites
+    charged.apply([(int(s), VACANCY) for s in alk[charged.occupancy[alk] == CODE["Li"]][:2]])
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_snapshots(full, snap.make_snapshot(full, "honeycomb"), snap.make_snapshot(swapped, "swap"))
+    assert view.energy_difference is not None and "eV per cell" in view.diff.text()
+    view.set_snapshots(full, snap.make_snapshot(full, "honeycomb"), snap.make_snapshot(charged, "charged"))
+    assert view.energy_difference is None
+    assert "different compositions" in view.diff.text() and "Li" in view.diff.text()
+    neutral = charged.copy()                   # same ions as `charged`, the O taking the charge
+    neutral.set_oxidation("O", -2.0 + 2 / len(neutral.supercell.o_sites))
+    view.set_snapshots(full, snap.make_snapshot(charged, "charged"), snap.make_snapshot(neutral, "O holes"))
+    assert view.energy_difference is None
+    assert "net charge" in view.diff.text()

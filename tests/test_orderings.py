@@ -83,7 +83,7 @@ def test_honeycomb_faults_are_seeded_and_keep_layers_perfect():
 def test_honeycomb_errors():
     with pytest.raises(OrderingError, match="1:2"):
         preset_occupancy(Model.build("O3", "Li", "6x6", tm_spec="Ni:1/2,Mn:1/2"), "honeycomb")
-    with pytest.raises(OrderingError, match="commensurate"):
+    with pytest.raises(OrderingError, match="does not fit a 3x4 supercell"):
         preset_occupancy(Model.build("O3", "Li", "3,0,0,4",
                                      tm_spec="Li:1/3,Mn:2/3"), "honeycomb")
     with pytest.raises(OrderingError, match="multiple of 3"):

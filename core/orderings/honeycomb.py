@@ -60,13 +60,21 @@ def in_lattice(P: np.ndarray, vecs: np.ndarray) -> np.ndarray:
     return np.all((np.asarray(vecs, dtype=np.int64).reshape(-1, 2) @ adj) % det == 0, axis=1)
 
 
+def cell_name(M) -> str:
+    """'6x6', '5x3' for diagonal in-plane matrices, else the spec the supercell parser reads ('4,2,-2,2')."""
+    M = np.asarray(M, dtype=np.int64)
+    if M[0, 1] == 0 and M[1, 0] == 0:
+        return f"{M[0, 0]}x{M[1, 1]}"
+    return ",".join(str(int(v)) for v in M.ravel())
+
+
 def check_commensurate(model, P, name: str, examples: str) -> None:
     """OrderingError unless every row of the supercell's in-plane matrix lies in pattern lattice P."""
     M = model.supercell.matrix
     if not in_lattice(P, M).all():
         raise OrderingError(
-            f"{name} needs an in-plane supercell commensurate with {np.asarray(P).tolist()}; "
-            f"{M.tolist()} is not (cells that work: {examples})")
+            f"{name} does not fit a {cell_name(M)} supercell: its repeating unit does not tile that cell "
+            f"(cells that fit: {examples})")
 
 
 def uniform_shift(model, P) -> np.ndarray:
@@ -182,7 +190,7 @@ def honeycomb_minority_mask(model, offsets) -> np.ndarray:
 def honeycomb(model, *, seed: int = 0, stacking: str | None = None, fault_probability: float = 0.1,
               offset: int = 0) -> np.ndarray:
     """Honeycomb occupancy: minority on one sqrt3 coset per layer, majority elsewhere."""
-    check_commensurate(model, SQRT3, "the honeycomb", "sqrt3 [[2,1],[-1,1]], 3x3, 6x6, 2sqrt3, 12x12 ...")
+    check_commensurate(model, SQRT3, "the honeycomb", "sqrt3, 3x3, 6x6, 2sqrt3, 9x9, 12x12 ...")
     counts = tm_counts(model)
     lo, hi = split_minority(counts, (1, 2), "the honeycomb")
     offs = (honeycomb_offsets(model, stacking, fault_probability, np.random.default_rng(seed))

@@ -55,7 +55,7 @@ def _two_species(model, P, name, ratio, examples, member, by_charge=False, **_):
 def ribbon(model, *, seed: int = 0) -> np.ndarray:
     """Li1/5Mn4/5 ribbon: minority on the index-5 lattice [[5,0],[2,1]] ((i - 2j) % 5 == 0)."""
     return _two_species(model, RIBBON, "the ribbon", (1, 4),
-                        "[[5,0],[2,1]] (5,0,2,1), 5x5, 10x10, 5x10 ...",
+                        "ribbon (5,0,2,1), 5x5, 10x10, 5x10 ...",
                         lambda i, j: (i - 2 * j) % 5 == 0)
 
 
@@ -162,7 +162,7 @@ def flower(model, *, seed: int = 0) -> np.ndarray:
     exchange). Result per 12 TM sites: one A at a 2sqrt3 lattice point ringed by six C, five B; the
     displaced B sits in the alkali layer on the site trans to the TM-layer A (as a cap would).
     """
-    check_commensurate(model, FLOWER, "the flower", "2sqrt3 [[4,2],[-2,2]] (4,2,-2,2), 6x6, 12x12 ...")
+    check_commensurate(model, FLOWER, "the flower", "2sqrt3, 6x6, 12x12 ...")
     sc = model.supercell
     tm = sc.tm_sites
     alk = model.default_alkali_sites()

@@ -7,6 +7,7 @@ into a framebuffer of the larger size (`View3D.render_image`).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QPoint, Qt
@@ -22,10 +23,61 @@ class FigureExportError(LayerStudioError):
     """A figure or animation could not be written (path, format or an empty animation)."""
 
 
-def render_widget(widget: QWidget, scale: int = SCALE) -> QImage:
-    """QImage of `widget` (and its children) at `scale` x its size, white background."""
+PREVIEW_BANNER = "previewBanner"   # objectName of the "preview, not applied" note on a view
+
+
+@contextmanager
+def figure_pens(widget: QWidget, scale: float):
+    """Cosmetic pens (a width in screen pixels: rings, cell outline, paths, plot curves) widened by
+    `scale` for the duration, so lines keep their on-screen weight in a figure drawn at `scale`x."""
+    import pyqtgraph as pg
+    saved = []
+    views = [v for v in [widget, *widget.findChildren(QWidget)] if isinstance(v, pg.GraphicsView)]
+    for view in views:
+        for item in view.scene().items():
+            if isinstance(item, pg.PlotCurveItem):
+                pen = pg.mkPen(item.opts["pen"])
+                if pen.isCosmetic() and pen.style() != Qt.NoPen:
+                    saved.append((item, pen))
+                    wide = pg.mkPen(pen)
+                    wide.setWidthF(max(pen.widthF(), 1.0) * scale)
+                    item.setPen(wide)
+            elif isinstance(item, pg.InfiniteLine):
+                pen = pg.mkPen(item.pen)
+                saved.append((item, pen))
+                wide = pg.mkPen(pen)
+                wide.setWidthF(max(pen.widthF(), 1.0) * scale)
+                item.setPen(wide)
+    try:
+        yield
+    finally:
+        for item, pen in saved:
+            item.setPen(pen)
+
+
+@contextmanager
+def without_preview_banner(widget: QWidget, keep: bool = False):
+    """Hide the "preview, not applied" banner of `widget` while a figure is drawn (unless `keep`)."""
+    hidden = [] if keep else [w for w in widget.findChildren(QWidget, PREVIEW_BANNER) if w.isVisible()]
+    for w in hidden:
+        w.hide()
+    try:
+        yield
+    finally:
+        for w in hidden:
+            w.show()
+
+
+def render_widget(widget: QWidget, scale: int = SCALE, preview_banner: bool = False) -> QImage:
+    """QImage of `widget` (and its children) at `scale` x its size, white background; line widths
+    scaled with it; the preview banner left out unless `preview_banner`."""
     if hasattr(widget, "render_image"):  # OpenGL views draw their own framebuffer
         return widget.render_image(scale)
+    with without_preview_banner(widget, preview_banner), figure_pens(widget, scale):
+        return _render(widget, scale)
+
+
+def _render(widget: QWidget, scale: int) -> QImage:
     w, h = max(widget.width(), 1), max(widget.height(), 1)
     img = QImage(w * scale, h * scale, QImage.Format_ARGB32)
     img.fill(Qt.white)
@@ -42,13 +94,14 @@ def render_widget(widget: QWidget, scale: int = SCALE) -> QImage:
     return img
 
 
-def export_figure(widget: QWidget, path, scale: int = SCALE) -> Path:
-    """Write `widget` at `scale` x resolution to `path` (.png, .jpg or .tif by suffix)."""
+def export_figure(widget: QWidget, path, scale: int = SCALE, preview_banner: bool = False) -> Path:
+    """Write `widget` at `scale` x resolution to `path` (.png, .jpg or .tif by suffix); the
+    "preview, not applied" banner only with `preview_banner`."""
     path = Path(path)
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"):
         raise FigureExportError(f"cannot write a figure as {path.suffix or 'a file without suffix'}: "
                                 "use .png, .jpg or .tif")
-    img = render_widget(widget, scale)
+    img = render_widget(widget, scale, preview_banner)
     if img.isNull() or not img.save(str(path)):
         raise FigureExportError(f"could not write {path} (folder missing or not writable?)")
     return path

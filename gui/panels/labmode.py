@@ -145,6 +145,27 @@ class SnapshotPanel(QWidget):
             snap.remove_snapshot(self.doc, row, on_change=self.refresh)
 
 
+def not_comparable(a, b) -> str | None:
+    """Why two states' total energies must not be subtracted (None if they may): a different number
+    of some species, or a different net charge or oxidation states (a different Madelung sum)."""
+    import numpy as np
+
+    from core.structure.species import SPECIES
+    ca = np.bincount(a.occupancy, minlength=len(SPECIES))
+    cb = np.bincount(b.occupancy, minlength=len(SPECIES))
+    if not np.array_equal(ca, cb):
+        diff = [f"{SPECIES[k] if k else 'vacancies'} {ca[k]} vs {cb[k]}" for k in np.flatnonzero(ca != cb)]
+        return "the two snapshots have different compositions (" + ", ".join(diff) + ")"
+    if abs(a.net_charge - b.net_charge) > 1e-6:
+        return f"the two snapshots carry different net charges ({a.net_charge:+.2f} e vs {b.net_charge:+.2f} e)"
+    present = [SPECIES[k] for k in np.flatnonzero(ca) if k]
+    changed = [s for s in present if abs(a.oxidation.get(s, 0.0) - b.oxidation.get(s, 0.0)) > 1e-9]
+    if changed:
+        return "the oxidation states differ (" + ", ".join(
+            f"{s} {a.oxidation[s]:+g} vs {b.oxidation[s]:+g}" for s in changed) + ")"
+    return None
+
+
 class CompareView(QWidget):
     """Two snapshots side by side: TM-layer pictures, readouts, and E(right) - E(left)."""
 
@@ -172,20 +193,28 @@ class CompareView(QWidget):
         grid.addWidget(self.diff, 3, 0, 1, 2)
         grid.setRowStretch(1, 1)
         self.energies = [None, None]
+        self.comparable = True
 
     def set_snapshots(self, model, left: dict, right: dict, layer: int = 0) -> None:
         """Show snapshot dicts `left` and `right` of `model`'s supercell."""
         fu = model.formula_units()
+        states = []
         for col, s in enumerate((left, right)):
             occ, ox = snap.snapshot_state(model, s)
             m = with_state(model, occ, ox)
+            states.append(m)
             self.titles[col].setText(s.get("name", "?"))
             self.plots[col].set_state(model.supercell, occ, layer)
             rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in readouts(m).items())
             self.tables[col].setText(f"<table>{rows}</table>")
             self.energies[col] = ewald_energy(m)
+        why_not = not_comparable(*states)
+        self.comparable = why_not is None
         e0, e1 = self.energies
-        if e0 is None or e1 is None:
+        if why_not:
+            self.diff.setText(f"No energy difference shown: {why_not}. Electrostatic energies only rank "
+                              "arrangements of the same ions with the same charge.")
+        elif e0 is None or e1 is None:
             self.diff.setText("Energy difference: the electrostatics module is not available")
         else:
             d = e1 - e0
@@ -193,14 +222,16 @@ class CompareView(QWidget):
             self.diff.setText(
                 f"E({right.get('name')}) − E({left.get('name')}) = {d:+.4f} eV per cell = "
                 f"{per} per MO2  (electrostatic only)")
+        self.diff.setWordWrap(True)
         f = self.diff.font()
         f.setPointSizeF(max(f.pointSizeF(), 13))
         self.diff.setFont(f)
 
     @property
     def energy_difference(self) -> float | None:
+        """E(right) - E(left) in eV per cell; None when the two are not comparable (see `not_comparable`)."""
         e0, e1 = self.energies
-        return None if e0 is None or e1 is None else e1 - e0
+        return None if e0 is None or e1 is None or not self.comparable else e1 - e0
 
 
 class LabMode(QObject):
@@ -261,7 +292,7 @@ class LabMode(QObject):
             self._apply_sections()
 
     def _apply_sections(self) -> None:
-        for key, box in getattr(self.window.readouts, "sections", {}).items():
+        for key, box in getattr(getattr(self.window, "readouts", None), "sections", {}).items():
             box.setVisible(key in self.sections)
 
     def eventFilter(self, obj, ev):  # noqa: N802
@@ -297,7 +328,7 @@ class LabMode(QObject):
             size = f"{0.8 * big.pointSizeF():.0f}pt"
             hp.setLabel("left", "E / MO2", units="eV", **{"font-size": size, "color": "#000"})
             hp.setLabel("bottom", "edit (oldest → newest)", **{"font-size": size, "color": "#000"})
-        legend = getattr(w.layer_view, "species_legend", None)
+        legend = getattr(getattr(w, "layer_view", None), "species_legend", None)
         if legend is not None:
             legend.set_scale(1.4 * scale)
         dock = next((d for d in self.docks() if d.objectName() == "dock_readouts"), None)
@@ -334,7 +365,7 @@ class LabMode(QObject):
             self._restore.append(restore)
         saved = {k: b.isVisible() for k, b in getattr(r, "sections", {}).items()}
         self._restore.append(lambda: [b.setVisible(saved[k]) for k, b in r.sections.items() if k in saved])
-        legend = getattr(self.window.layer_view, "species_legend", None)
+        legend = getattr(getattr(self.window, "layer_view", None), "species_legend", None)
         if legend is not None:
             self._restore.append(lambda: legend.set_scale(1.0))
 

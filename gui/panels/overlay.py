@@ -104,6 +104,7 @@ class LayerOverlay(QObject):
         self.pick_item.setZValue(55)
         # texts stay in widget pixels (not data coordinates), so zoom and full screen keep them in place
         self.banner = _CornerLabel(lv, "top-left", "color: #960000; background: rgba(255,255,255,200);")
+        self.banner.setObjectName("previewBanner")   # figure export leaves it out unless asked
         self.caption = _CornerLabel(lv, "top-right", "color: #141414; background: rgba(255,255,255,210);",
                                     bold=True)
         for item in (self.path_item, self.head, self.inter_item, self.ion_item, self.oxo_item,
