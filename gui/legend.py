@@ -24,11 +24,13 @@ def oxidation_text(value: float) -> str:
     return f"{num}{sign}"
 
 
-def legend_entries(model, sites=None, with_oxygen: bool = False) -> list[tuple[int, str]]:
+def legend_entries(model, sites=None, with_oxygen: bool = False, occupancy=None) -> list[tuple[int, str]]:
     """(species code, label) for each species present on `sites` (default: every site of the model),
     in the order of `core.structure.species.SPECIES`; O added if `with_oxygen`. Labels carry the
-    oxidation state of the model ("Mn4+", "O2−"); a vacancy reads "vacancy"."""
-    occ = model.occupancy if sites is None else model.occupancy[np.asarray(sites, dtype=np.int64)]
+    oxidation state of the model ("Mn4+", "O2−"); a vacancy reads "vacancy". `occupancy`: use this
+    (N,) array instead of the model's own (a preview)."""
+    occ = model.occupancy if occupancy is None else np.asarray(occupancy)
+    occ = occ if sites is None else occ[np.asarray(sites, dtype=np.int64)]
     codes = sorted(set(int(c) for c in np.unique(occ)))
     if with_oxygen and SPECIES.index("O") not in codes:
         codes.append(SPECIES.index("O"))
@@ -82,3 +84,48 @@ class SpeciesLegend(pg.LegendItem):
                                         pen=style.pens[code])
             self.addItem(sample, text)
         self.setVisible(bool(self._entries))
+
+
+def legend_html(entries, colors) -> str:
+    """Rich text of the entries: a coloured disc and the label each; `colors[code]` a QColor or '#rrggbb'."""
+    parts = []
+    for code, text in entries:
+        c = colors[code]
+        name = c.name() if hasattr(c, "name") else str(c)
+        parts.append(f"<span style='color:{name}; font-size:large'>&#9679;</span>&nbsp;{text}")
+    return "&nbsp;&nbsp; ".join(parts)
+
+
+def paint_legend(image, entries, colors, scale: float = 1.0) -> None:
+    """Draw the entries as a boxed key in the bottom-right corner of `image` (a QImage, in place);
+    `scale`: the export factor (text, discs and margins grow with it)."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QPainter, QPen
+
+    if not entries:
+        return
+    p = QPainter(image)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setRenderHint(QPainter.TextAntialiasing)
+    font = QFont()
+    font.setPixelSize(max(int(13 * scale), 8))
+    p.setFont(font)
+    fm = p.fontMetrics()
+    row = fm.height() * 1.25
+    disc = fm.height() * 0.8
+    pad = 6 * scale
+    w = pad * 3 + disc + max(fm.horizontalAdvance(t) for _c, t in entries)
+    h = pad * 2 + row * len(entries)
+    box = QRectF(image.width() - w - 8 * scale, image.height() - h - 8 * scale, w, h)
+    p.setPen(QPen(QColor(190, 190, 190), max(scale, 1.0)))
+    p.setBrush(QColor(255, 255, 255, 225))
+    p.drawRect(box)
+    for k, (code, text) in enumerate(entries):
+        y = box.top() + pad + k * row
+        col = colors[code]
+        p.setPen(QPen(QColor(40, 40, 40), max(scale, 1.0)))
+        p.setBrush(QColor(col))
+        p.drawEllipse(QRectF(box.left() + pad, y + (row - disc) / 2, disc, disc))
+        p.setPen(Qt.black)
+        p.drawText(QRectF(box.left() + 2 * pad + disc, y, w, row), Qt.AlignVCenter | Qt.AlignLeft, text)
+    p.end()

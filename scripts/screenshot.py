@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Screenshots of the editor window for the README: the built-in honeycomb Li2MnO3 demo model.
 
-Runs the real application window under Xvfb (re-executes itself through `xvfb-run` when there is no
+Runs the real application window, maximised on a 1280x800 screen, under Xvfb (re-executes itself through `xvfb-run` when there is no
 display; `--offscreen` uses Qt's offscreen platform instead) with throw-away settings, waits for every
 readout worker to finish and writes into docs/:
   screenshot_main.png       the whole window (layer editor, palette, readouts, panels)
@@ -17,15 +17,14 @@ from shotlib import settle
 
 
 def main() -> int:
-    started = shotlib.start(__file__, __doc__.splitlines()[0], screen="1280x1024x24")
+    started = shotlib.start(__file__, __doc__.splitlines()[0], screen="1280x800x24")
     if isinstance(started, int):
         return started
     app, out = started
     from gui.app import create_window
 
     w = create_window([], offer_recovery=False)
-    w.resize(1280, 860)
-    w.show()
+    w.showMaximized()   # a 1280x800 laptop screen
     settle(app, w)
     w.readouts.pin_reference()
     # a couple of edits so the energy history and the deltas show something, then undo them

@@ -2,12 +2,14 @@
 """Screenshots of the analysis panels for the README tour, taken from the real window under Xvfb.
 
 Re-executes itself through `xvfb-run` when there is no display (`--offscreen` uses Qt's offscreen
-platform: no 3D view). Throw-away settings. Writes into docs/:
+platform: no 3D view). The window is maximised on a 1280x800 screen (a laptop), as a new user would
+see it. Throw-away settings. Writes into docs/:
   panel_monte_carlo.png    Monte Carlo on a random Li[Li1/3Mn2/3]O2 layer, best result previewed
   panel_migration.png      delithiated honeycomb: a Mn in-plane path drawn, its energy profile
   panel_charge.png         state-of-charge slider half way, oxidised O marked
   panel_xrd.png            simulated XRD of the honeycomb with the 20-30 deg window
-  view3d.png               the 3D view (oblique) of the honeycomb with a picked site
+  panel_snapshots.png      the snapshot list (two snapshots taken)
+  panel_view3d.png         the 3D view as a side tab; view3d.png: its own window (Tools > 3D view), 4x
   labmode.png              lab-meeting mode: full screen, readouts only, a snapshot stepped to
   labmode_compare.png      lab-meeting compare mode: honeycomb vs random snapshots
   migration_path.gif       animated GIF of the migration path
@@ -22,12 +24,11 @@ from shotlib import settle
 
 
 def main() -> int:
-    started = shotlib.start(__file__, __doc__.splitlines()[0], screen="1600x1000x24")
+    started = shotlib.start(__file__, __doc__.splitlines()[0], screen="1280x800x24")
     if isinstance(started, int):
         return started
     app, out = started
     import numpy as np
-    from PySide6.QtCore import Qt
 
     from core.orderings import preset_occupancy
     from core.structure.model import Model
@@ -41,12 +42,9 @@ def main() -> int:
         return m
 
     w = MainWindow(Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=4))
-    w.resize(1500, 920)
-    w.show()
+    w.showMaximized()
     host = w.panels
     doc = w.document
-    right = [d for d in (w.docks.get("readouts"), host.docks["mc"]) if d is not None]
-    w.resizeDocks(right, [640] * len(right), Qt.Horizontal)
     settle(app, w)
 
     def shot(name, widget=None):
@@ -118,16 +116,18 @@ def main() -> int:
     settle(app, w)
     shot("panel_xrd.png")
 
-    # 3D view: float the dock large, oblique view, a picked site
+    # 3D view: first as a side tab, then in its own window (Tools > 3D view), oblique, a picked site
+    host.show_dock("view3d")
+    settle(app, w, 1)
     if host.has_3d:
-        d3 = host.docks["view3d"]
-        d3.setFloating(True)
-        d3.resize(900, 700)
-        d3.show()
-        settle(app, w, 1)
         host.view3d.view_along("perspective")
         site = int(doc.model.supercell.tm_sites[doc.model.occupancy[doc.model.supercell.tm_sites] == 1][0])
         host.select_site(site)
+        settle(app, w, 1)
+    shot("panel_view3d.png")
+    if host.has_3d:
+        d3 = host.docks["view3d"]
+        w.open_3d_window()
         settle(app, w, 1)
         host.view3d.render_image(1).save(str(out / "view3d.png"))
         print("wrote", out / "view3d.png")
@@ -140,13 +140,16 @@ def main() -> int:
     rnd = Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=8)
     doc.set_occupancy(rnd.occupancy, "random")
     host.snapshots.take("random")
+    host.show_dock("snapshots")
+    settle(app, w, 1)
+    shot("panel_snapshots.png")
     host.lab.enter()
     host.snapshots.current = -1
     host.snapshots.step(1)          # PageDown: the first snapshot, captioned
     settle(app, w, 2)
     shot("labmode.png")
     view = host.compare(1, 0)
-    host.compare_dialog.resize(1500, 900)
+    host.compare_dialog.resize(1280, 800)
     settle(app, w, 3)
     shot("labmode_compare.png", host.compare_dialog)
     host.compare_dialog.close()

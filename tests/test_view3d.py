@@ -160,3 +160,20 @@ def test_migration_animation_moves_ion_in_3d(qtbot, tmp_path):
         assert not host.view3d.marker.visible()
     finally:
         settings.use_settings_dir(None)
+
+
+@pytest.mark.gl
+def test_species_key_on_screen_and_in_the_figure(qtbot, view):
+    """The 3D view names its colours with the model's oxidation states, and exported pictures carry the key."""
+    m = small_model()           # Li[Li1/3Mn2/3]O2: Li+, Mn4+ and O2- drawn
+    view.set_model(m)
+    assert [t for _c, t in view.legend_entries] == ["Li1+", "Mn4+", "O2−"]
+    assert view.legend.isVisible() and "Mn4+" in view.legend.text()
+    with_key = view.render_image(2)
+    entries, view.legend_entries = view.legend_entries, []
+    without = view.render_image(2)
+    view.legend_entries = entries
+    w, h = with_key.width(), with_key.height()
+    changed = sum(with_key.pixelColor(x, y) != without.pixelColor(x, y)
+                  for x in range(w - 150, w - 10, 3) for y in range(h - 120, h - 10, 3))
+    assert changed > 200     # the key's box, discs and text in the bottom-right corner

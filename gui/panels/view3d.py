@@ -27,7 +27,7 @@ from .style import species_rgba
 #: Display radii in Angstrom (ball-and-stick scale: about 0.45 x Shannon radius, O smaller than ionic so
 #: the cations inside the octahedra stay visible).
 DISPLAY_RADIUS = {"Li": 0.42, "Na": 0.52, "Mg": 0.40, "Ni": 0.38, "Co": 0.36, "Mn": 0.36, "Al": 0.34,
-                  "Ti": 0.38, "Fe": 0.38, "O": 0.50, "Va": 0.0}
+                  "Ti": 0.38, "Fe": 0.38, "O": 0.30, "Va": 0.0}
 
 FOV_DEG = 2.0  # small field of view + far camera: nearly orthographic
 
@@ -232,6 +232,13 @@ def _make_view_class():
                 self.addItem(item)
             self.marker.setVisible(False)
             self.highlight_item.setVisible(False)
+            # which colour is which ion: a key in the top-left corner (painted into exports too)
+            self.legend = QLabel(self)
+            self.legend.setObjectName("view3dLegend")
+            self.legend.setStyleSheet("background: rgba(255,255,255,215); border: 1px solid #bbb; padding: 2px 5px;")
+            self.legend.setAttribute(Qt.WA_TransparentForMouseEvents)
+            self.legend.move(6, 6)
+            self.legend_entries = []
 
         def initializeGL(self):  # noqa: N802
             # Qt makes a new GL context when the widget moves to another window (a dock floated or
@@ -274,6 +281,20 @@ def _make_view_class():
             table = species_rgba()
             radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in SPECIES], np.float32)
             self.atoms.setData(pos=self._pos, color=table[codes], size=2.0 * radius[codes])
+            self._update_legend(occ)
+
+        def _legend_colors(self):
+            from PySide6.QtGui import QColor
+            return [QColor.fromRgbF(*map(float, rgba)) for rgba in species_rgba()]
+
+        def _update_legend(self, occ) -> None:
+            from gui.legend import legend_entries, legend_html
+            entries = [e for e in legend_entries(self.model, occupancy=occ) if e[0] != VACANCY]
+            if entries != self.legend_entries:
+                self.legend_entries = entries
+                self.legend.setText(legend_html(entries, self._legend_colors()))
+                self.legend.adjustSize()
+            self.legend.setVisible(bool(entries))
 
         def refresh(self, sites=None) -> None:
             """The model's occupancy changed (cheap enough to redraw everything: one buffer upload)."""
@@ -403,8 +424,11 @@ def _make_view_class():
             finally:
                 self._export_width = None
             arr = np.ascontiguousarray(arr)
-            img = QImage(arr.data, w, h, 4 * w, QImage.Format_ARGB32)
-            return img.copy()
+            img = QImage(arr.data, w, h, 4 * w, QImage.Format_ARGB32).copy()
+            if self.legend_entries:
+                from gui.legend import paint_legend
+                paint_legend(img, self.legend_entries, self._legend_colors(), scale)
+            return img
 
         def width(self):  # noqa: D401 - Qt override used by the sprite size computation
             ew = getattr(self, "_export_width", None)
