@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Screenshots of the editor window for the README: the built-in honeycomb Li2MnO3 demo model.
 
-Runs the real application window, maximised on a 1280x800 screen, under Xvfb (re-executes itself through `xvfb-run` when there is no
-display; `--offscreen` uses Qt's offscreen platform instead) with throw-away settings, waits for every
-readout worker to finish and writes into docs/:
+Runs the real application window, maximised on a 1280x800 screen, under Xvfb (re-executes itself
+through `xvfb-run` when there is no display; `--offscreen` uses Qt's offscreen platform instead)
+with throw-away settings, waits for every readout worker to finish and writes into docs/:
   screenshot_main.png       the whole window (layer editor, palette, readouts, panels)
   screenshot_overlays.png   site-energy colouring and O coloured by Li-O-Li count
   layer_view_honeycomb.png  the layer view exported at 2x (File > Export > PNG 2x)
