@@ -100,6 +100,8 @@ class SnapshotPanel(QWidget):
             box.addItems(names)
             if names:
                 box.setCurrentIndex(keep if 0 <= keep < len(names) else min(default, len(names) - 1))
+        if len(names) >= 2 and self.left.currentIndex() == self.right.currentIndex():
+            self.right.setCurrentIndex(1 if self.left.currentIndex() == 0 else 0)  # a snapshot vs itself says nothing
         self.compare_btn.setEnabled(len(names) >= 2)
 
     def take(self, name: str | None = None) -> dict:
