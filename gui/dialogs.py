@@ -114,6 +114,7 @@ class NewModelDialog(QDialog):
     def __init__(self, parent=None, defaults: dict | None = None):
         super().__init__(parent)
         self.setWindowTitle("New model")
+        self.setMinimumWidth(500)
         d = {"stacking": "O3", "alkali": "Li", "supercell": "6", "layers": 3, "tm_spec": "Li:1/3,Mn:2/3",
              "alkali_spec": "", "ordering": "honeycomb" if "honeycomb" in PRESETS else "random", "seed": 0}
         d.update(defaults or {})
@@ -161,7 +162,7 @@ class NewModelDialog(QDialog):
         form.addRow("c (conventional):", self.c)
         form.addRow("O height above TM plane:", self.o_height)
         form.addRow("In-plane supercell:", self.supercell)
-        form.addRow("", self.suggest)
+        form.addRow(self.suggest)   # the whole width: the list of fitting cells must not be cut
         form.addRow("TM layers:", self.layers)
         form.addRow("TM layer composition:", self.tm_spec)
         form.addRow("Alkali layer composition:", self.alkali_spec)
@@ -220,17 +221,24 @@ class NewModelDialog(QDialog):
         try:
             sizes = commensurate_sizes(self.params())
         except LayerStudioError as exc:
-            self.suggest.setText(str(exc))
+            self._set_wrapped(self.suggest, str(exc))
             return
         if sizes:
-            self.suggest.setText(f"Supercells that fit {self.ordering.currentText()}: " + ", ".join(sizes))
+            self._set_wrapped(self.suggest, f"Supercells that fit {self.ordering.currentText()}: " + ", ".join(sizes))
         else:
-            self.suggest.setText("No small supercell fits this composition and ordering")
+            self._set_wrapped(self.suggest, "No small supercell fits this composition and ordering")
+
+    def _set_wrapped(self, label: QLabel, text: str) -> None:
+        """Set a word-wrapped label's text and give it the height its lines need at the dialog's width
+        (a form layout does not grow wrapped rows by itself)."""
+        label.setText(text)
+        width = max(label.width(), self.width() - 30, 440)
+        label.setMinimumHeight(label.heightForWidth(width) if text else 0)
 
     def show_refusal(self, message: str) -> str | None:
         """The model could not be built: say why in the dialog (inputs kept) and offer the nearest
         supercell that fits as a one-click fix. Returns that cell spec (or None)."""
-        self.error.setText(message)
+        self._set_wrapped(self.error, message)
         cell = None
         try:
             cell = nearest_fitting_cell(self.params())

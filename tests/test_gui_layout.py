@@ -168,6 +168,10 @@ def test_refused_new_model_keeps_the_input_and_offers_the_nearest_cell(qtbot, is
     assert "does not fit a 5x3 supercell" in again.error.text()
     assert "[[" not in again.error.text()          # plain words, no matrices
     assert again.use_cell.isVisibleTo(again) and "2sqrt3" in again.use_cell.text()
+    again.show()                                    # the message and the offer are readable, not cut
+    qtbot.waitExposed(again)
+    from tests.layout_probe import layout_problems
+    assert not layout_problems(again)
     qtbot.mouseClick(again.use_cell, Qt.LeftButton)
     assert again.supercell.text() == "2sqrt3"
     model = dialogs.build_model(again.params())      # and it does build
@@ -255,6 +259,7 @@ def test_compare_gives_no_energy_difference_across_compositions_or_charges(qtbot
     qtbot.addWidget(view)
     view.set_snapshots(full, snap.make_snapshot(full, "honeycomb"), snap.make_snapshot(swapped, "swap"))
     assert view.energy_difference is not None and "eV per cell" in view.diff.text()
+    assert view.plots[0].legend.labels() == ["Li1+", "Mn4+"]      # each picture names its colours
     view.set_snapshots(full, snap.make_snapshot(full, "honeycomb"), snap.make_snapshot(charged, "charged"))
     assert view.energy_difference is None
     assert "different compositions" in view.diff.text() and "Li" in view.diff.text()

@@ -206,7 +206,7 @@ class CompareView(QWidget):
             m = with_state(model, occ, ox)
             states.append(m)
             self.titles[col].setText(s.get("name", "?"))
-            self.plots[col].set_state(model.supercell, occ, layer)
+            self.plots[col].set_state(model.supercell, occ, layer, oxidation=m.oxidation)
             rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in readouts(m).items())
             self.tables[col].setText(f"<table>{rows}</table>")
             self.energies[col] = ewald_energy(m)

@@ -64,6 +64,7 @@ class LayerPlot(pg.PlotWidget):
         self.addItem(self.head)
         self.marker = pg.ScatterPlotItem(pxMode=True)
         self.addItem(self.marker)
+        self.legend = None          # a species key, once set_state is given the oxidation states
         self.sites = np.zeros(0, np.int64)
         self._a = 0.0
         self._px = 10.0
@@ -83,7 +84,9 @@ class LayerPlot(pg.PlotWidget):
         self.scatter.setSize(size or 10.0)
         self._px = size or 10.0
 
-    def set_state(self, supercell, occupancy: np.ndarray, layer: int = 0) -> None:
+    def set_state(self, supercell, occupancy: np.ndarray, layer: int = 0, oxidation: dict | None = None) -> None:
+        """Draw TM layer `layer` of `supercell` with `occupancy` (N,); with `oxidation` (species ->
+        formal charge) a species key with oxidation states is shown in the bottom-right corner."""
         sites = supercell.layer_sites(layer, roles=(ROLE_TM,))
         self.sites = sites
         xy = wrapped_xy(supercell, sites)
@@ -97,6 +100,14 @@ class LayerPlot(pg.PlotWidget):
         self.outline.setData(corners[:, 0], corners[:, 1])
         self.getPlotItem().getViewBox().autoRange(padding=0.08)
         self._auto_size()
+        if oxidation is not None:
+            from types import SimpleNamespace
+
+            from ..legend import SpeciesLegend, legend_entries
+            if self.legend is None:
+                self.legend = SpeciesLegend(self.getPlotItem().getViewBox())
+            state = SimpleNamespace(occupancy=np.asarray(occupancy), oxidation=oxidation)
+            self.legend.set_entries(legend_entries(state, sites))
 
     def set_arrow(self, points) -> None:
         """Polyline through `points` (k, 2) Angstrom with an arrow head at the end; None hides it."""
