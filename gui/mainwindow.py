@@ -348,6 +348,13 @@ class MainWindow(QMainWindow):
             self.docks["readouts"].raise_()
         # File menu: the panels' export entries came after Quit
         file_menu = self.menus["file"]
+        if panels is not None:
+            from .panels.figures import PREVIEW_SETTING
+            self.act_preview_note = self._act(
+                "file", "Figures include the &preview note",
+                lambda on: settings.set_value(PREVIEW_SETTING, bool(on)), checkable=True,
+                checked=bool(settings.value(PREVIEW_SETTING, False)),
+                tip="Exported figures of a previewed state keep its red 'preview, not applied' note")
         file_menu.removeAction(self._quit_separator)
         file_menu.removeAction(self.act_quit)
         file_menu.addAction(self._quit_separator)

@@ -235,6 +235,9 @@ def test_figure_has_species_legend_no_preview_banner_and_scaled_lines(qtbot, iso
         return int(((a[..., 0] > 110) & (a[..., 1] < 50) & (a[..., 2] < 50)).sum())
     assert red(render_widget(lv, 2)) == 0
     assert red(render_widget(lv, 2, preview_banner=True)) > 100
+    w.act_preview_note.setChecked(True)             # File > Figures include the preview note
+    assert red(render_widget(lv, 2)) > 100
+    w.act_preview_note.setChecked(False)
     assert w.panels.overlay.banner.isVisible()   # still shown on screen afterwards
 
 
@@ -268,3 +271,19 @@ def test_compare_gives_no_energy_difference_across_compositions_or_charges(qtbot
     view.set_snapshots(full, snap.make_snapshot(charged, "charged"), snap.make_snapshot(neutral, "O holes"))
     assert view.energy_difference is None
     assert "net charge" in view.diff.text()
+
+
+def test_tools_3d_view_opens_a_window_of_real_size(qtbot, isolated_settings):
+    from gui.mainwindow import MainWindow
+    w = MainWindow(Model.build("O3", "Li", supercell="3", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=4))
+    qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+    w.show()
+    qtbot.waitExposed(w)
+    d3 = w.docks["view3d"]
+    assert w.tabifiedDockWidgets(d3)                 # docked: one of the side tabs, full height
+    action = next(a for a in w.menus["tools"].actions() if a.text().replace("&", "") == "3D view")
+    action.trigger()
+    QApplication.processEvents()
+    screen = w.screen().availableGeometry()
+    assert d3.isFloating() and d3.isVisible()
+    assert d3.width() >= 0.5 * screen.width() and d3.height() >= 0.6 * screen.height()

@@ -68,11 +68,22 @@ def without_preview_banner(widget: QWidget, keep: bool = False):
             w.show()
 
 
-def render_widget(widget: QWidget, scale: int = SCALE, preview_banner: bool = False) -> QImage:
+def preview_banner_wanted() -> bool:
+    """The user's choice (File > Figures include the preview note); off by default."""
+    from gui import settings
+    return bool(settings.value(PREVIEW_SETTING, False))
+
+
+PREVIEW_SETTING = "figures/preview_banner"
+
+
+def render_widget(widget: QWidget, scale: int = SCALE, preview_banner: bool | None = None) -> QImage:
     """QImage of `widget` (and its children) at `scale` x its size, white background; line widths
-    scaled with it; the preview banner left out unless `preview_banner`."""
+    scaled with it; the preview banner left out unless `preview_banner` (None: the user's setting)."""
     if hasattr(widget, "render_image"):  # OpenGL views draw their own framebuffer
         return widget.render_image(scale)
+    if preview_banner is None:
+        preview_banner = preview_banner_wanted()
     with without_preview_banner(widget, preview_banner), figure_pens(widget, scale):
         return _render(widget, scale)
 
@@ -94,7 +105,7 @@ def _render(widget: QWidget, scale: int) -> QImage:
     return img
 
 
-def export_figure(widget: QWidget, path, scale: int = SCALE, preview_banner: bool = False) -> Path:
+def export_figure(widget: QWidget, path, scale: int = SCALE, preview_banner: bool | None = None) -> Path:
     """Write `widget` at `scale` x resolution to `path` (.png, .jpg or .tif by suffix); the
     "preview, not applied" banner only with `preview_banner`."""
     path = Path(path)
