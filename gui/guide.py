@@ -73,8 +73,8 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
         if s.key().isEmpty():
             continue
         desc = s.whatsThis() or "(no description)"
-        rows[(s.key().toString(QKeySequence.NativeText), desc)] = "window"
-    return sorted(((k, d, m) for (k, d), m in rows.items()), key=lambda r: (r[2] or "~", r[1]))
+        rows[(s.key().toString(QKeySequence.NativeText), desc)] = ""
+    return sorted(((k, d, m or "anywhere") for (k, d), m in rows.items()), key=lambda r: (r[2] == "anywhere", r[2], r[1]))
 
 
 class ShortcutsDialog(QDialog):
