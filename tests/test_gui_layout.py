@@ -287,3 +287,17 @@ def test_tools_3d_view_opens_a_window_of_real_size(qtbot, isolated_settings):
     screen = w.screen().availableGeometry()
     assert d3.isFloating() and d3.isVisible()
     assert d3.width() >= 0.5 * screen.width() and d3.height() >= 0.6 * screen.height()
+
+
+def test_no_open_paths_says_why(qtbot):
+    """A fully lithiated cell has no empty site to hop into: the panel says so and what to do."""
+    from core.structure.species import CODE, VACANCY
+    from gui.panels.migration_panel import compute_paths, why_no_paths
+    full = Model.build("O3", "Li", supercell="3", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=4)
+    paths, _groups = compute_paths(full)
+    assert not any(p.open for p in paths)
+    assert "Remove some alkali first" in why_no_paths(full)
+    emptied = full.copy()
+    alk = emptied.supercell.alkali_sites
+    emptied.apply([(int(s), VACANCY) for s in alk[emptied.occupancy[alk] == CODE["Li"]][:3]])
+    assert "3 vacancies" in why_no_paths(emptied)
