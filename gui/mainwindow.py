@@ -18,24 +18,20 @@ import importlib.util
 import logging
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QProgressBar,
-    QScrollArea,
     QTabBar,
     QTabWidget,
     QToolButton,
 )
 
-from core.errors import LayerStudioError
 from core.structure.species import SPECIES
 
 from . import dialogs, guide, settings
@@ -43,6 +39,7 @@ from .colors import default_scheme, scheme_names
 from .document import Document
 from .editing import EditController
 from .fileio import FileController, is_openable
+from .fitscroll import FitScrollArea
 from .layer_view import LayerView
 from .palette import ElementPalette
 from .readouts import ReadoutPanel, site_info
@@ -55,43 +52,6 @@ log = logging.getLogger(__name__)
 #: the full title is the tab's tooltip and the Window menu entry.
 SHORT_TITLES = {"Migration paths": "Migration", "State of charge": "Charge", "Simulated XRD": "XRD",
                 "3D view": "3D view"}
-
-
-class FitScrollArea(QScrollArea):
-    """A scroll area that gives its panel the whole viewport and scrolls only below the panel's
-    minimum size. (QScrollArea's resizable mode sizes a panel holding word-wrapped labels to its
-    preferred height for the width, which makes a panel scroll although it would fit.)"""
-
-    def __init__(self, widget, parent=None):
-        super().__init__(parent)
-        self.setFrameShape(QFrame.NoFrame)
-        self.setWidgetResizable(False)
-        self.setWidget(widget)
-        widget.installEventFilter(self)
-
-    def _fit(self) -> None:
-        inner = self.widget()
-        if inner is None:
-            return
-        vp = self.maximumViewportSize()
-        hint = inner.minimumSizeHint().expandedTo(inner.minimumSize())
-        w = max(vp.width(), hint.width())
-        h = max(vp.height(), hint.height())
-        # a horizontal scroll bar takes height from the viewport (and a vertical one width)
-        if w > vp.width():
-            h = max(vp.height() - self.horizontalScrollBar().sizeHint().height(), hint.height())
-        if h > vp.height():
-            w = max(vp.width() - self.verticalScrollBar().sizeHint().width(), hint.width())
-        inner.resize(w, h)
-
-    def resizeEvent(self, ev):  # noqa: N802
-        super().resizeEvent(ev)
-        self._fit()
-
-    def eventFilter(self, obj, ev):  # noqa: N802
-        if obj is self.widget() and ev.type() == QEvent.LayoutRequest:
-            QTimer.singleShot(0, self._fit)
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -141,7 +101,7 @@ class MainWindow(QMainWindow):
         dock.dockLocationChanged.connect(lambda _a: QTimer.singleShot(0, self._polish_tab_bars))
         dock.topLevelChanged.connect(lambda _f: QTimer.singleShot(0, self._polish_tab_bars))
         if scroll:
-            dock.setWidget(FitScrollArea(widget))
+            dock.setWidget(FitScrollArea(widget))  # scrolls only below the panel's minimum size
         else:
             dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -499,55 +459,8 @@ class MainWindow(QMainWindow):
                                0, lambda: self.new_model_dialog(p, msg)))
 
     def _mark_presets(self) -> None:
-        """Before the Presets menu opens: presets that cannot be realised on the current cell and
-        composition say so, and offer a new model on the nearest supercell that fits."""
-        from .editing import SYNC_PRESET_SITES
-        try:
-            from core.orderings import PRESETS, preset_occupancy
-        except ImportError:
-            return
-        model = self.document.model
-        key = (id(model), model.supercell.n_sites, tuple(np.bincount(model.occupancy, minlength=16)))
-        if getattr(self, "_preset_key", None) == key:
-            return
-        self._preset_key = key
-        cell = dialogs.model_params(model)["supercell"]
-        self.preset_fixes = {}
-        for a in self.menus["presets"].actions():
-            name = a.data()
-            if name is None:
-                name = a.text().replace("&", "").replace(" ", "_")
-                if name not in PRESETS:
-                    continue
-                a.setData(name)
-            problem = None
-            if model.supercell.n_sites <= SYNC_PRESET_SITES // 4:
-                try:
-                    preset_occupancy(model, name)
-                except LayerStudioError as exc:
-                    problem = str(exc)
-            base = name.replace("_", " ")
-            a.triggered.disconnect()
-            if problem is None:
-                a.setText(base)
-                a.setToolTip(PRESETS[name])
-                a.triggered.connect(lambda _=False, n=name: self.editor.apply_preset(n))
-                continue
-            params = dialogs.model_params(model, ordering=name)
-            fit = dialogs.nearest_fitting_cell(params)
-            self.preset_fixes[name] = fit
-            a.setText(f"{base}  — does not fit this {cell} cell" + (f": use {fit}?" if fit else ""))
-            a.setToolTip(problem)
-            a.triggered.connect(lambda _=False, n=name, p=params, f=fit, why=problem: self._offer_preset_fix(n, p, f, why))
-
-    def _offer_preset_fix(self, name: str, params: dict, fit: str | None, why: str) -> None:
-        if not fit:
-            dialogs.show_error(self, "Preset", why)
-            return
-        question = (f"{why}\n\nStart a new model on a {fit} supercell with the same stacking and "
-                    f"composition, arranged as {name.replace('_', ' ')}?")
-        if dialogs.ask_yes_no(self, "Preset", question) and self.maybe_save():
-            self.new_model_dialog(dict(params, supercell=fit))
+        from .presetfit import mark_presets
+        mark_presets(self)
 
     def _new_model_ready(self, model) -> None:
         model.metadata.setdefault("title", f"{model.formula()} {model.metadata.get('ordering', '')}".strip())
