@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from core.structure.composition import host_alkali  # noqa: F401 - used by build, kept importable here
+
 PROG = "layerstudio"
 
 
@@ -42,23 +44,6 @@ def _write_model(model, out, symprec=None) -> str:
         print(f"{PROG}: note: {note}", file=sys.stderr)
     sg = f" ({res.space_group})" if res.space_group else ""
     return f"wrote {res.path}{sg}"
-
-
-def host_alkali(spec: str) -> str:
-    """The host alkali (Li or Na) named in an --alkali composition (the majority one if both are)."""
-    from core.errors import CompositionError
-    from core.structure.composition import parse_spec
-    from core.structure.species import SPECIES
-
-    names = [SPECIES[c] for c in parse_spec(spec)]
-    alk = [s for s in names if s in ("Li", "Na")]
-    if len(set(alk)) > 1:
-        # mixed Li/Na alkali layers: the host (lattice defaults) follows the majority alkali
-        fr = parse_spec(spec)
-        return max(alk, key=lambda s: fr[SPECIES.index(s)])
-    if not alk:
-        raise CompositionError(f"--alkali {spec!r} names no alkali (Li or Na); write e.g. Na:2/3")
-    return alk[0]
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -333,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--epsilon", type=float, default=1.0, metavar="EPS",
                     help="relative permittivity screening the Coulomb term (default 1: bare charges)")
     read_options(sp)
+
+    # screen: batch runs on Dask (its own module)
+    from core.screen.cli import add_parser as add_screen_parser
+    add_screen_parser(sub)
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p

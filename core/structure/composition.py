@@ -43,6 +43,18 @@ def parse_spec(spec: str) -> dict[int, Fraction]:
     return {c: x for c, x in out.items() if x != 0}
 
 
+def host_alkali(spec: str) -> str:
+    """The host alkali (Li or Na) named in an alkali-layer composition (the majority one if both are)."""
+    fr = parse_spec(spec)
+    alk = [SPECIES[c] for c in fr if SPECIES[c] in ("Li", "Na")]
+    if len(alk) > 1:
+        # mixed Li/Na alkali layers: the host (lattice defaults) follows the majority alkali
+        return max(alk, key=lambda s: fr[SPECIES.index(s)])
+    if not alk:
+        raise CompositionError(f"alkali composition {spec!r} names no alkali (Li or Na); write e.g. Na:2/3")
+    return alk[0]
+
+
 def format_spec(fractions: dict[int, Fraction]) -> str:
     """Inverse of `parse_spec` (vacancy left implicit)."""
     return ",".join(f"{SPECIES[c]}:{x}" for c, x in sorted(fractions.items()) if c != VACANCY and x)
