@@ -11,6 +11,8 @@ from core.errors import LayerStudioError
 from core.screen.task import empty_row, limit_threads_here, pin_threads, run_task
 
 CLUSTERS = ("slurm", "pbs")
+#: how long --scheduler waits for the scheduler to answer
+CONNECT_TIMEOUT = "15s"
 
 
 class RunnerError(LayerStudioError):
@@ -113,7 +115,7 @@ def scheduler_runner(address: str) -> DaskRunner:
     from distributed import Client
 
     try:
-        client = Client(address, timeout="15s")
+        client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise RunnerError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     return DaskRunner(client, None, f"Dask scheduler {address}")
@@ -160,9 +162,11 @@ def make_jobqueue_cluster(kind: str, options: dict):
     opts["job_script_prologue"] = prologue + list(opts.get("job_script_prologue", []))
     try:
         return cls(**opts)
-    except TypeError as exc:
-        raise RunnerError(f"--cluster-option: {exc}") from None
-    except (ValueError, OSError) as exc:
+    except (TypeError, ValueError) as exc:
+        if "unexpected keyword" in str(exc):  # dask-jobqueue explains at length; the first sentence says it
+            raise RunnerError(f"--cluster-option: {str(exc).split('.')[0]}") from None
+        raise RunnerError(f"cannot set up the {kind} cluster: {' '.join(str(exc).split())}") from None
+    except OSError as exc:
         raise RunnerError(f"cannot set up the {kind} cluster: {exc}") from None
 
 

@@ -178,8 +178,7 @@ def validate(doc: dict, source: str = "<spec>") -> ScreenSpec:
         types = GRID_KEYS[key][0]
         for i, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, types):
-                want = " or ".join("integer" if t is int else "number" if t is float else "string" for t in types)
-                fail(f"{where}[{i}]", f"{v!r} is not a {want}")
+                fail(f"{where}[{i}]", f"{v!r} is not {_want(types)}")
         if float in types and any(isinstance(v, float) for v in values):
             values = [float(v) for v in values]  # one column type per key
         if key == "supercell":
@@ -239,10 +238,15 @@ def _section(doc, name, keys, fail) -> dict | None:
             fail(where, f"unknown key; known: {', '.join(keys)}")
         types = keys[key]
         if (isinstance(v, bool) and bool not in types) or not isinstance(v, types):
-            want = "/".join({int: "integer", float: "number", str: "string", bool: "true or false"}[t] for t in types)
-            fail(where, f"{v!r} is not a {want}")
+            fail(where, f"{v!r} is not {_want(types)}")
         out[key] = v
     return out
+
+
+def _want(types) -> str:
+    if float in types:  # int is accepted wherever float is
+        return "a number"
+    return " or ".join({int: "an integer", str: "a string", bool: "true or false"}[t] for t in types)
 
 
 def _check_value(key: str, v) -> str | None:
