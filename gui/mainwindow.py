@@ -169,6 +169,8 @@ class MainWindow(QMainWindow):
         self.act_open = self._act("file", "&Open…", f.open_dialog, "Ctrl+O")
         self.recent_menu = self.menus["file"].addMenu("Open &recent")
         self._act("file", "Open &demo (Li2MnO3 honeycomb)", self.open_demo)
+        self.act_open_screen = self._act("file", "Open scr&eening results…", self.open_screening_results,
+                                         tip="browse the results table of `layerstudio screen`")
         self.act_save = self._act("file", "&Save", f.save, "Ctrl+S")
         self.act_save_as = self._act("file", "Save &as…", f.save_as, "Ctrl+Shift+S")
         self.menus["file"].addSeparator()
@@ -475,6 +477,11 @@ class MainWindow(QMainWindow):
         self.document.set_model(build_demo_model())
         self.document.path = None
         self._update_title()
+
+    def open_screening_results(self, path: str | None = None):
+        """A results dock for a `layerstudio screen` output directory (gui/panels/screen_panel.py)."""
+        from .panels.screen_panel import open_screening_results
+        return open_screening_results(self, path or None)
 
     def maybe_save(self) -> bool:
         """True if it is fine to discard the current document (saved, or the user said so)."""

@@ -101,6 +101,7 @@ def pmg_ewald_per_MO2(model):
     return EwaldSummation(to_structure(model, charges=True)).total_energy / model.formula_units()
 
 
+@pytest.mark.slow
 def test_serial_run_finds_the_honeycomb_and_writes_everything(tmp_path, capsys):
     from core.io.project import load_project
     from core.orderings import preset_occupancy
