@@ -292,3 +292,19 @@ def test_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
     code, _, err = run_cli(capsys, "screen", EXAMPLE, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9")
     assert code == 1 and "cannot reach the Dask scheduler" in err and len(err.strip().splitlines()) == 1
     assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.slow
+def test_existing_scheduler_address(tmp_path, capsys):
+    from distributed import LocalCluster
+
+    spec = tmp_path / "s.toml"
+    spec.write_text("[grid]\ntm = ['Li:1/3,Mn:2/3']\nsupercell = ['sqrt3', '3']\n")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        code, out, err = run_cli(capsys, "screen", spec, "-o", tmp_path / "out", "--scheduler",
+                                 cluster.scheduler_address, "--json")
+    assert code == 0, err
+    assert "Dask dashboard: http" in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert (summary["tasks"], summary["ran"], summary["failed"]) == (2, 2, 0)
+    assert load_results(tmp_path / "out").column("supercell").to_pylist() == ["sqrt3", "3"]

@@ -98,6 +98,7 @@ class DaskRunner:
 def local_runner(n_workers: int, threads: int = 1, dashboard: bool = True) -> DaskRunner:
     """A LocalCluster of `n_workers` processes with `threads` threads each, numba/BLAS/torch pinned to
     `threads` so two workers on two cores do not oversubscribe."""
+    import dask
     from distributed import Client, LocalCluster
 
     if n_workers < 1:
@@ -105,6 +106,9 @@ def local_runner(n_workers: int, threads: int = 1, dashboard: bool = True) -> Da
     env = pin_threads(threads)
     # the parent's environment is what spawned workers inherit before Dask's own settings apply
     os.environ.update({k: v for k, v in env.items() if k not in os.environ})
+    # the statistical profiler samples every worker thread every 10 ms: a few % of a core per worker that
+    # tasks of our size do not need (the nanny hands this config to the worker processes it spawns)
+    dask.config.set({"distributed.worker.profile.enabled": False})
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads, processes=True, env=env,
                            dashboard_address=":0" if dashboard else None, silence_logs=40)
     client = Client(cluster)
