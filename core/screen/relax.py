@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
+import types
 
 #: where the MLIP module may live (first found wins)
 MLIP_MODULES = ("core.mlip", "core.energy.mlip")
@@ -39,12 +41,14 @@ def relax_unavailable(config: dict) -> str | None:
 def relax_energy(model, config: dict) -> tuple[float, int | None]:
     """Relax `model` (positions; the cell too with cell = true) and return (energy eV per MO2, steps)."""
     mod = importlib.import_module(mlip_module() or MLIP_MODULES[0])
+    get_energy_model = _function(mod, "get_energy_model")
+    relax = _function(mod, "relax")
     key = (config.get("model", "chgnet"),)
     em = _models.get(key)
     if em is None:
-        em = _models[key] = mod.get_energy_model(config.get("model", "chgnet"), threads=1)
-    gen = mod.relax(model, em, fmax=config["fmax"], steps=config["steps"], cell=config.get("cell", False))
-    res = mod.run(gen) if hasattr(mod, "run") else _drain(gen)
+        em = _models[key] = get_energy_model(config.get("model", "chgnet"), threads=1)
+    gen = relax(model, em, fmax=config["fmax"], steps=config["steps"], cell=config.get("cell", False))
+    res = _drain(gen) if inspect.isgenerator(gen) else gen
     e = getattr(res, "energy_eV_per_MO2", None)
     if e is None:
         e = res.energy_eV / model.formula_units()
@@ -52,11 +56,30 @@ def relax_energy(model, config: dict) -> tuple[float, int | None]:
     return float(e), (int(steps) if steps is not None else None)
 
 
+def _function(pkg, name: str):
+    """`name` from the MLIP package, or from its `relax` / `models` sub-modules."""
+    obj = getattr(pkg, name, None)
+    if callable(obj) and not isinstance(obj, types.ModuleType):
+        return obj
+    for sub in ("relax", "models"):
+        try:
+            mod = importlib.import_module(f"{pkg.__name__}.{sub}")
+        except ImportError:
+            continue
+        obj = getattr(mod, name, None)
+        if callable(obj) and not isinstance(obj, types.ModuleType):
+            return obj
+    raise ImportError(f"{pkg.__name__} has no {name}()", name=f"{pkg.__name__}.{name}")
+
+
 def _drain(gen):
+    """The generator's return value (or, if it returns None, its last item)."""
     last = None
-    for item in gen:
-        last = item
-    return last
+    while True:
+        try:
+            last = next(gen)
+        except StopIteration as stop:
+            return stop.value if stop.value is not None else last
 
 
 __all__ = ["relax_energy", "relax_unavailable", "mlip_module"]

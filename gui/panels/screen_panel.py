@@ -349,8 +349,9 @@ class ScreenResultsPanel(QWidget):
         lv.set_model(m)
         e = self.model.value(row, "ewald_eV_per_MO2") if "ewald_eV_per_MO2" in self.model.cols else None
         energy = f", {e:.4f} eV/MO2" if _finite(e) else ""
+        self.status.setStyleSheet("color: #960000; font-weight: bold;")
         self.status.setText(f"Previewing {task}: {m.formula()} {m.supercell.describe()}{energy} - not applied; "
-                            "the document is unchanged")
+                            "the document (and the readouts) unchanged")
         self.btn_apply.setEnabled(True)
         self.btn_back.setEnabled(True)
         self._mark()
@@ -373,6 +374,7 @@ class ScreenResultsPanel(QWidget):
         self.preview_model = None
         self.preview_task = None
         lv.set_model(doc.model)
+        self.status.setStyleSheet("")
         self.status.setText("")
         self.btn_back.setEnabled(False)
         self.btn_apply.setEnabled(False)
