@@ -30,7 +30,7 @@ def plan(spec: ScreenSpec, outdir) -> tuple[list[Task], list[Task], str | None]:
     is dropped (with the note) so those tasks are named as unrelaxed ones."""
     note = None
     relax = spec.relax is not None
-    if relax:
+    if spec.relax is not None:
         from core.screen.relax import relax_unavailable
         note = relax_unavailable(spec.relax)
         relax = note is None

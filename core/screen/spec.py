@@ -37,7 +37,7 @@ from pathlib import Path
 try:  # Python >= 3.11
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from core.errors import LayerStudioError
 
