@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT
@@ -105,6 +106,7 @@ def pmg_ewald_per_MO2(model):
 def test_serial_run_finds_the_honeycomb_and_writes_everything(tmp_path, capsys):
     from core.io.project import load_project
     from core.orderings import preset_occupancy
+    from core.report import info
     from core.structure.model import Model
 
     spec = tmp_path / "s.toml"
@@ -131,6 +133,13 @@ def test_serial_run_finds_the_honeycomb_and_writes_everything(tmp_path, capsys):
         assert pmg_ewald_per_MO2(model) == pytest.approx(r["ewald_eV_per_MO2"], abs=1e-6)
         assert (tmp_path / "out" / r["cif_path"]).read_text().startswith(("#", "data_"))
         assert model.metadata["screen_task"] == r["task"]
+        # the superlattice columns mirror `info` when it reports one (null otherwise)
+        sl = (info(model).get("ordering") or {}).get("superlattice")
+        if isinstance(sl, dict) and sl.get("name"):
+            assert r["superlattice"] == sl["name"]
+            assert json.loads(r["superlattice_matrix"]) == np.asarray(sl["matrix"]).tolist()
+        else:
+            assert r["superlattice"] is None and r["superlattice_matrix"] is None
         # hand count on 9 MO2: Li+ [Li+ 1/3 Mn4+ 2/3] O2 is neutral; Li+ [Mg2+ 1/3 Mn4+ 2/3] O2 has +1/3 e each
         assert r["net_charge"] == pytest.approx(0.0 if r["tm"].startswith("Li") else 9 / 3)
         assert r["chgnet_eV_per_MO2"] is None
