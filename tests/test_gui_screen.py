@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from core.io.project import load_project
 from core.screen import load_results, parse_spec_text, run_screen
 from core.structure.model import Model
+from core.structure.species import CODE
 
 SPEC = """
 [grid]
@@ -89,6 +90,25 @@ def test_screening_results_dock(qtbot, results, monkeypatch, isolated_settings):
     # Back to document
     qtbot.mouseClick(panel.btn_back, Qt.LeftButton)
     assert w.layer_view.model is w.document.model and panel.preview_task is None
+    # any document change during a preview (an edit, undo, another panel's result) ends it
+    click_cell(qtbot, view, 1, 0)
+    assert panel.preview_task is not None and w.layer_view.model is not w.document.model
+    site = int(w.document.model.supercell.tm_sites[0])
+    assert w.document.edit([(site, CODE["Ni"])], "test edit")
+    assert w.layer_view.model is w.document.model and panel.preview_task is None
+    w.document.undo_stack.undo()
+    assert np.array_equal(w.document.model.occupancy, doc_occ)
+    # clicks reach the document again once the preview is over
+    click_site(qtbot, w.layer_view, site)
+    assert w.document.model.occupancy[site] == w.palette.species() != doc_occ[site]
+    w.document.undo_stack.undo()
+    assert np.array_equal(w.document.model.occupancy, doc_occ)
+    # closing the dock ends a preview too
+    click_cell(qtbot, view, 1, 0)
+    dock.close()
+    qtbot.waitUntil(lambda: panel.preview_task is None, timeout=2000)
+    assert w.layer_view.model is w.document.model
+    dock.show()
 
     # a click on a scatter point previews its task (data -> scene -> viewport, as a real mouse would)
     target = max(panel.visible_rows(), key=lambda r: panel.model.value(r, "ewald_eV_per_MO2"))

@@ -419,6 +419,8 @@ def open_screening_results(window, path: str | None = None):
     if dock is None:
         panel = ScreenResultsPanel(window)
         dock = window.add_dock(panel, "Screening results", Qt.BottomDockWidgetArea, DOCK_NAME, scroll=False)
+        # a closed (or covered) dock must not leave the editor showing a model that is not the document
+        dock.visibilityChanged.connect(lambda visible, p=panel: None if visible else p.end_preview())
     panel = dock.widget()
     panel.set_results(outdir, table)
     dock.show()
