@@ -64,9 +64,10 @@ def dask_run(spec, n_workers: int, scratch: Path) -> dict:
                 for i, a in enumerate(addrs)]
         client.gather(futs)
         cpu0 = client.run(_cpu)
-        t0 = time.perf_counter()
+        t0, d0 = time.perf_counter(), time.process_time()
         summary = run_screen(spec, scratch / f"dask{n_workers}", runner)
         wall = time.perf_counter() - t0
+        driver = time.process_time() - d0
         cpu1 = client.run(_cpu)
         cpu = sum(cpu1[k] - cpu0[k] for k in cpu1)
         noop = None
@@ -79,7 +80,7 @@ def dask_run(spec, n_workers: int, scratch: Path) -> dict:
     finally:
         runner.close()
     assert summary["failed"] == 0 and summary["ran"] == spec.n_tasks, summary
-    return {"wall_s": wall, "worker_cpu_s": cpu, "noop_task_s": noop}
+    return {"wall_s": wall, "worker_cpu_s": cpu, "driver_cpu_s": driver, "noop_task_s": noop}
 
 
 def main(argv=None) -> int:
@@ -109,11 +110,11 @@ def main(argv=None) -> int:
     print(f"{n} tasks: O3 Li[Li1/3Mn2/3]O2 {args.size}x{args.size}, {args.sweeps} sweeps each; "
           f"load average {load0:.1f} -> {load1:.1f} on {os.cpu_count()} cores")
     # CPU s / wall s: how many cores the run actually got (2.0 for dask-2 on an idle 2-core machine)
-    print(f"{'run':<8} {'wall s':>8} {'s/task':>8} {'CPU s':>8} {'cores used':>10}")
-    print(f"{'plain':<8} {plain:8.2f} {plain / n:8.3f} {plain_cpu:8.2f} {plain_cpu / plain:10.2f}")
+    print(f"{'run':<8} {'wall s':>8} {'s/task':>8} {'CPU s':>8} {'driver CPU s':>12} {'cores used':>10}")
+    print(f"{'plain':<8} {plain:8.2f} {plain / n:8.3f} {plain_cpu:8.2f} {'-':>12} {plain_cpu / plain:10.2f}")
     for name, d in (("dask-1", d1), ("dask-2", d2)):
         print(f"{name:<8} {d['wall_s']:8.2f} {d['wall_s'] / n:8.3f} {d['worker_cpu_s']:8.2f} "
-              f"{d['worker_cpu_s'] / d['wall_s']:10.2f}")
+              f"{d['driver_cpu_s']:12.2f} {d['worker_cpu_s'] / d['wall_s']:10.2f}")
     cpu_overhead = (d1["worker_cpu_s"] - plain_cpu) / n
     print(f"speed-up 2 vs 1 workers: {speedup:.2f}x (goal 1.7x); overhead per task vs a plain call: "
           f"{overhead * 1e3:.1f} ms wall, {cpu_overhead * 1e3:.1f} ms CPU in the worker; empty Dask task round "
@@ -121,6 +122,7 @@ def main(argv=None) -> int:
     print(json.dumps({"benchmark": "screen", "tasks": n, "size": args.size, "sweeps": args.sweeps,
                       "plain_s": plain, "plain_cpu_s": plain_cpu, "dask1_s": d1["wall_s"], "dask2_s": d2["wall_s"],
                       "dask1_worker_cpu_s": d1["worker_cpu_s"], "dask2_worker_cpu_s": d2["worker_cpu_s"],
+                      "dask1_driver_cpu_s": d1["driver_cpu_s"], "dask2_driver_cpu_s": d2["driver_cpu_s"],
                       "speedup_2_vs_1": speedup, "goal_speedup": 1.7, "overhead_per_task_s": overhead,
                       "cpu_overhead_per_task_s": cpu_overhead,
                       "noop_task_s": d1["noop_task_s"], "loadavg_before": load0, "loadavg_after": load1,
