@@ -28,6 +28,11 @@ WARM_RERUN_BELOW = 5.0
 def plan(spec: ScreenSpec, outdir) -> tuple[list[Task], list[Task], str | None]:
     """(all tasks, tasks still to run, note) for `spec` in `outdir`. A [relax] section that cannot run here
     is dropped (with the note) so those tasks are named as unrelaxed ones."""
+    tasks, todo, note, _store = _plan(spec, outdir)
+    return tasks, todo, note
+
+
+def _plan(spec: ScreenSpec, outdir):
     note = None
     relax = spec.relax is not None
     if spec.relax is not None:
@@ -37,7 +42,7 @@ def plan(spec: ScreenSpec, outdir) -> tuple[list[Task], list[Task], str | None]:
     tasks = spec.tasks(relax=relax)
     store = ResultStore(outdir, spec)
     done = store.finished(tasks)
-    return tasks, [t for t in tasks if t.name not in done], note
+    return tasks, [t for t in tasks if t.name not in done], note, store
 
 
 def run_screen(spec: ScreenSpec, outdir, runner=None, *,
@@ -52,8 +57,7 @@ def run_screen(spec: ScreenSpec, outdir, runner=None, *,
     t0 = time.perf_counter()
     runner = runner or SerialRunner()
     outdir = Path(outdir)
-    tasks, todo, note = plan(spec, outdir)
-    store = ResultStore(outdir, spec)
+    tasks, todo, note, store = _plan(spec, outdir)
     store.write_manifest(runner=runner.description, relax_note=note)
     ran = failed = 0
     last_table = time.monotonic()

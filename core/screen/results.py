@@ -57,6 +57,7 @@ class ResultStore:
         self.outdir = Path(outdir)
         self.spec = spec
         self.rows_dir = self.outdir / ROWS
+        self._rows: dict[str, dict] = {}   # rows read or recorded by this process (the table is built from it)
         try:
             self.rows_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -66,16 +67,21 @@ class ResultStore:
         return self.rows_dir / f"{name}.json"
 
     def read_row(self, name: str) -> dict | None:
+        row = self._rows.get(name)
+        if row is not None:
+            return row
         try:
-            return json.loads(self.row_path(name).read_text(encoding="utf-8"))
+            row = json.loads(self.row_path(name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None  # missing, or torn by a crash of a file system without atomic rename: rerun it
+        self._rows[name] = row
+        return row
 
     def finished(self, tasks) -> set[str]:
         """Names of the tasks with a successful row on disk."""
         done = set()
         for t in tasks:
-            row = self.read_row(t.name) if self.row_path(t.name).exists() else None
+            row = self.read_row(t.name)
             if row is not None and not row.get("error"):
                 done.add(t.name)
         return done
@@ -83,7 +89,9 @@ class ResultStore:
     def record(self, row: dict) -> None:
         from core.io.project import atomic_write
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-        atomic_write(self.row_path(row["task"]), json.dumps(clean, default=_jsonable) + "\n")
+        text = json.dumps(clean, default=_jsonable)
+        atomic_write(self.row_path(row["task"]), text + "\n")
+        self._rows[row["task"]] = json.loads(text)  # as a rerun would read it back
 
     def rows(self, tasks) -> list[dict]:
         out = []
