@@ -317,3 +317,16 @@ def test_existing_scheduler_address(tmp_path, capsys):
     summary = json.loads(out.strip().splitlines()[-1])
     assert (summary["tasks"], summary["ran"], summary["failed"]) == (2, 2, 0)
     assert load_results(tmp_path / "out").column("supercell").to_pylist() == ["sqrt3", "3"]
+
+
+@pytest.mark.slow
+def test_cli_workers_flag_runs_on_a_local_cluster(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text("[grid]\ntm = ['Li:1/3,Mn:2/3', 'Mg:1/3,Mn:2/3']\nsupercell = ['sqrt3']\n")
+    code, out, err = run_cli(capsys, "screen", spec, "-o", tmp_path / "out", "--workers", "2", "--json")
+    assert code == 0, err
+    assert "Dask dashboard: http" in err and "local Dask cluster, 2 worker process(es)" in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert {k: summary[k] for k in ("tasks", "ran", "skipped", "failed")} == {
+        "tasks": 2, "ran": 2, "skipped": 0, "failed": 0}
+    assert summary["seconds"] > 0
