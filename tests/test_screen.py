@@ -330,3 +330,11 @@ def test_cli_workers_flag_runs_on_a_local_cluster(tmp_path, capsys):
     assert {k: summary[k] for k in ("tasks", "ran", "skipped", "failed")} == {
         "tasks": 2, "ran": 2, "skipped": 0, "failed": 0}
     assert summary["seconds"] > 0
+
+
+def test_cluster_without_the_batch_system_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch / qsub here
+    code, _, err = run_cli(capsys, "screen", EXAMPLE, "-o", tmp_path / "o", "--cluster", "slurm",
+                           "--cluster-option", "queue=short")
+    assert code == 1 and "sbatch is not on PATH" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

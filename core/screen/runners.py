@@ -174,9 +174,21 @@ def make_jobqueue_cluster(kind: str, options: dict):
         raise RunnerError(f"cannot set up the {kind} cluster: {exc}") from None
 
 
+#: the batch system's submit command (dask-jobqueue calls it; without it no worker would ever start)
+SUBMIT = {"slurm": "sbatch", "pbs": "qsub"}
+
+
 def jobqueue_runner(kind: str, options: dict, jobs: int) -> DaskRunner:
+    import shutil
+
     from distributed import Client
 
+    submit = SUBMIT.get(kind.lower())
+    if submit and shutil.which(submit) is None:
+        raise RunnerError(f"--cluster {kind}: {submit} is not on PATH here; run layerstudio screen on the "
+                          "cluster's login node (or start Dask workers there and use --scheduler)")
+    if jobs < 1:
+        raise RunnerError("--cluster-option jobs must be at least 1")
     cluster = make_jobqueue_cluster(kind, options)
     cluster.scale(jobs=jobs)
     return DaskRunner(Client(cluster), cluster, f"{kind} via dask-jobqueue, {jobs} job(s)")
