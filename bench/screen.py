@@ -9,6 +9,9 @@ Each worker first runs one warm-up task (numba kernel from the cache, first impo
 Reported: wall time, speed-up of 2 workers over 1, per-task overhead of Dask + the screen driver against the
 plain call ((dask-1 - plain) / tasks), the round trip of an empty Dask task, the workers' CPU seconds and the
 load average (the machine may be shared: a speed-up below 2 with equal CPU seconds means the cores were busy).
+With Linux's autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled = 1) the CPU is shared fairly between
+sessions, so while other sessions keep the cores busy all the workers of this benchmark together get one
+session's share and the "cores used" column stays the same for 1 and 2 workers: run it on an idle machine.
 
     .venv/bin/python bench/screen.py [--tasks 24] [--size 6] [--sweeps 100000]
 
@@ -107,8 +110,11 @@ def main(argv=None) -> int:
     n = len(tasks)
     speedup = d1["wall_s"] / d2["wall_s"]
     overhead = (d1["wall_s"] - plain) / n
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    ag = autogroup.read_text().strip() == "1" if autogroup.exists() else False
     print(f"{n} tasks: O3 Li[Li1/3Mn2/3]O2 {args.size}x{args.size}, {args.sweeps} sweeps each; "
-          f"load average {load0:.1f} -> {load1:.1f} on {os.cpu_count()} cores")
+          f"load average {load0:.1f} -> {load1:.1f} on {os.cpu_count()} cores"
+          + ("; autogroup scheduling on (CPU shared per session)" if ag else ""))
     # CPU s / wall s: how many cores the run actually got (2.0 for dask-2 on an idle 2-core machine)
     print(f"{'run':<8} {'wall s':>8} {'s/task':>8} {'CPU s':>8} {'driver CPU s':>12} {'cores used':>10}")
     print(f"{'plain':<8} {plain:8.2f} {plain / n:8.3f} {plain_cpu:8.2f} {'-':>12} {plain_cpu / plain:10.2f}")
@@ -126,7 +132,7 @@ def main(argv=None) -> int:
                       "speedup_2_vs_1": speedup, "goal_speedup": 1.7, "overhead_per_task_s": overhead,
                       "cpu_overhead_per_task_s": cpu_overhead,
                       "noop_task_s": d1["noop_task_s"], "loadavg_before": load0, "loadavg_after": load1,
-                      "cores": os.cpu_count()}))
+                      "cores": os.cpu_count(), "autogroup": ag}))
     return 0
 
 
