@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         self.act_open = self._act("file", "&Open…", f.open_dialog, "Ctrl+O")
         self.recent_menu = self.menus["file"].addMenu("Open &recent")
         self._act("file", "Open &demo (Li2MnO3 honeycomb)", self.open_demo)
-        self.act_open_screen = self._act("file", "Open scr&eening results…", self.open_screening_results,
+        self.act_open_screen = self._act("file", "Open screening res&ults…", self.open_screening_results,
                                          tip="browse the results table of `layerstudio screen`")
         self.act_save = self._act("file", "&Save", f.save, "Ctrl+S")
         self.act_save_as = self._act("file", "Save &as…", f.save_as, "Ctrl+Shift+S")
