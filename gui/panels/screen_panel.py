@@ -230,12 +230,14 @@ class ScreenResultsPanel(QWidget):
         self.end_preview()
         self.outdir = Path(outdir)
         names = list(table.column_names)
-        ordered = [c for c in names if c not in LEAD and c not in TAIL]
-        grid_end = ordered.index("formula") if "formula" in ordered else len(ordered)
-        columns = ordered[:grid_end] + [c for c in LEAD if c in names] + ordered[grid_end:] + \
-            [c for c in TAIL if c in names]
+        data = {c: table.column(c).to_pylist() for c in names}
+        # grid columns come before "task"; those that vary lead, the ones with a single value go to the end
+        grid = names[:names.index("task")] if "task" in names else []
+        varying = [c for c in grid if len({repr(v) for v in data[c]}) > 1]
+        constant = [c for c in grid if c not in varying]
+        rest = [c for c in names if c not in grid and c not in LEAD and c not in TAIL]
+        columns = varying + [c for c in LEAD if c in names] + rest + constant + [c for c in TAIL if c in names]
         numeric = {f.name for f in table.schema if _is_number(f.type)}
-        data = {c: table.column(c).to_pylist() for c in columns}
         self.model = ResultsTableModel(columns, data, numeric, self)
         self.proxy.setSourceModel(self.model)
         self.table.sortByColumn(-1, Qt.AscendingOrder)
