@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import LayerStudioError, StructureImportError
+from core.io.bounded import MAX_STRUCTURE_ATOMS, MAX_STRUCTURE_BYTES, read_bytes
+from core.io.cif_reader import VACANCY_MARKERS, parse_cif
 from core.io.layers import classify_stacking, find_layer_axis, stacking_letters
 from core.io.mapping import MAX_DISPLACEMENT, SiteLocator, nice_matrix, place
 from core.structure.hosts import make_host
@@ -32,8 +34,8 @@ from core.structure.supercell import Supercell, parse_supercell_spec
 
 #: Default tolerance (Angstrom) for reducing a symmetrized CIF to its primitive cell.
 DEFAULT_SYMPREC = 0.1
-MAX_FILE_BYTES = 50_000_000
-MAX_FILE_SITES = 100_000
+MAX_FILE_BYTES = MAX_STRUCTURE_BYTES
+MAX_FILE_SITES = MAX_STRUCTURE_ATOMS
 #: Largest automatic cell (sites) chosen for partial occupancies when no supercell is given.
 AUTO_SITES = 3000
 
@@ -53,16 +55,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise StructureImportError(f"cannot read {path}: no such file")
-    if path.is_dir():
-        raise StructureImportError(f"cannot read {path}: it is a directory")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StructureImportError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise StructureImportError(f"{path.name}: file of {len(data) / 1e6:.0f} MB is too large for a structure")
+    data = read_bytes(path, MAX_FILE_BYTES, StructureImportError, "structure file")
     if b"\x00" in data:
         raise StructureImportError(f"{path.name}: not a CIF or POSCAR (binary data)")
     try:
@@ -77,57 +70,55 @@ def _looks_like_poscar(name: str) -> bool:
 
 
 def _parse_cif(text: str, name: str):
-    from pymatgen.io.cif import CifParser
+    return parse_cif(text, name, MAX_FILE_SITES)
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+
+def _poscar_counts(text: str, name: str) -> None:
+    """Check the atom counts a POSCAR declares (line 6, or 7 after a species line) before pymatgen
+    allocates anything for them: non-negative, at most MAX_FILE_SITES, and no more than the lines that
+    follow. Lines that do not parse are left for the POSCAR parser to report."""
+    lines = text.splitlines()
+    for row in (5, 6):
+        if row >= len(lines):
+            return
+        tokens = lines[row].split()
         try:
-            parser = CifParser.from_str(text, occupancy_tolerance=1.05)
-            structures = parser.parse_structures(primitive=False, on_error="raise")
-        except Exception as exc:  # pymatgen raises ValueError, KeyError, IndexError... on bad CIFs
-            raise StructureImportError(f"{name}: not a CIF or POSCAR (CIF parser: {_short(exc)})") from None
-    notes = sorted({_short(w.message) for w in caught})
-    if not structures:
-        why = f" ({notes[0]})" if notes else ""
-        raise StructureImportError(f"{name}: not a CIF or POSCAR: no structure could be read{why}")
-    symmetric = False
-    for block in parser._cif.data.values():  # the first block that has atoms decides
-        if "_atom_site_fract_x" in block.data or "_atom_site_Cartn_x" in block.data:
-            symmetric = _cif_is_symmetrized(block.data)
-            break
-    if len(structures) > 1:
-        notes.append(f"{len(structures)} data blocks: the first was imported")
-    return structures[0], symmetric, notes
+            counts = [int(t) for t in tokens]
+        except ValueError:
+            continue
+        if not counts:
+            return
+        bad = [c for c in counts if c < 0]
+        if bad:
+            raise StructureImportError(f"{name}: negative atom count {bad[0]} in the POSCAR counts line")
+        total = sum(counts)
+        if total > MAX_FILE_SITES:
+            raise StructureImportError(f"{name}: the POSCAR declares {total:,} atoms, more than the "
+                                       f"{MAX_FILE_SITES:,} Layer Studio reads from one file")
+        coord_lines = sum(1 for ln in lines[row + 1:] if ln.strip())
+        if total > coord_lines:
+            raise StructureImportError(f"{name}: the POSCAR declares {total:,} atoms but has only {coord_lines} "
+                                       "further lines (truncated?)")
+        if row == 6:
+            _poscar_species(lines[5].split(), name)
+        return
 
 
-_SYMOP_KEYS = ("_symmetry_equiv_pos_as_xyz", "_symmetry_equiv_pos_as_xyz_", "_space_group_symop_operation_xyz",
-               "_space_group_symop_operation_xyz_", "_space_group_symop.operation_xyz")
-_SYMBOL_KEYS = ("_symmetry_space_group_name_H-M", "_space_group_name_H-M_alt", "_symmetry_space_group_name_h-m",
-                "_space_group_name_h-m_alt")
-_NUMBER_KEYS = ("_symmetry_Int_Tables_number", "_space_group_IT_number", "_symmetry_int_tables_number",
-                "_space_group_it_number")
+def _poscar_species(symbols: list[str], name: str) -> None:
+    """Refuse species names in a POSCAR that are not elements (pymatgen would guess or use a dummy)."""
+    from core.io.cif_reader import _elements
 
-
-def _cif_is_symmetrized(data: dict) -> bool:
-    """True if a CIF block lists more than the identity operation or names a space group other than
-    P1 (pymatgen then generates the operations from the symbol)."""
-    for key in _SYMOP_KEYS:
-        if key in data:
-            ops = data[key]
-            return isinstance(ops, list) and len(ops) > 1
-    for key in _SYMBOL_KEYS:
-        if key in data:
-            sym = str(data[key]).replace(" ", "").replace("'", "").replace('"', "").upper()
-            return sym not in ("P1", "")
-    for key in _NUMBER_KEYS:
-        if key in data:
-            return str(data[key]).strip() not in ("1", "")
-    return False
+    known = _elements()
+    for sym in symbols:
+        el = sym.split("_")[0].split("/")[0]  # POTCAR-style names: Li_sv, Mn_pv
+        if el not in known and el not in VACANCY_MARKERS:
+            raise StructureImportError(f"{name}: unknown element {sym!r} in the POSCAR species line")
 
 
 def _parse_poscar(text: str, name: str):
     from pymatgen.io.vasp import Poscar
 
+    _poscar_counts(text, name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -159,7 +150,9 @@ def read_structure(source):
     first = "CIF" if "data_" in text[:4000] and "_cell_length" in text else "POSCAR"
     try:
         return _finish(_parse_cif(text, name) if first == "CIF" else _parse_poscar(text, name), first, name)
-    except StructureImportError:
+    except StructureImportError as first_error:
+        if "not a CIF or POSCAR" not in str(first_error):
+            raise  # it was read as that format and has a specific problem: say which
         other = "POSCAR" if first == "CIF" else "CIF"
         try:
             return _finish(_parse_poscar(text, name) if other == "POSCAR" else _parse_cif(text, name), other, name)
@@ -191,8 +184,11 @@ def _site_table(structure, name: str):
     for site in structure:
         comp: dict[int, float] = {}
         for sp, occ in site.species.items():
+            if float(occ) < 0:
+                raise StructureImportError(f"{name}: negative occupancy {float(occ):g} of {sp} at "
+                                           f"{np.round(site.frac_coords, 4).tolist()}")
             if isinstance(sp, DummySpecies):
-                if sp.symbol.upper().startswith(("X", "VA")):
+                if sp.symbol in VACANCY_MARKERS:
                     continue  # a vacancy marker (Layer Studio writes X for vacancies)
                 unknown.add(str(sp))
                 continue
@@ -246,9 +242,12 @@ def _check_cell(structure, name: str) -> None:
     if not np.all(np.isfinite(lat)) or not np.all(np.isfinite(structure.frac_coords)):
         raise StructureImportError(f"{name}: the cell or coordinates are not finite numbers")
     vol = abs(np.linalg.det(lat))
+    lengths = np.linalg.norm(lat, axis=1)
+    if vol < 1e-6:
+        raise StructureImportError(f"{name}: non-physical cell: volume {vol:.3g} cubic Angstrom (cell lengths "
+                                   f"{np.round(lengths, 4).tolist()} Angstrom)")
     if not (1.0 < vol / n < 500.0):
         raise StructureImportError(f"{name}: implausible cell ({vol / n:.3g} cubic Angstrom per site)")
-    lengths = np.linalg.norm(lat, axis=1)
     if lengths.min() < 1.0 or lengths.max() > 1000.0:
         raise StructureImportError(f"{name}: implausible cell lengths {np.round(lengths, 3).tolist()} Angstrom")
 
