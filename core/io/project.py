@@ -32,12 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import LayerStudioError, ProjectFileError
+from core.io.bounded import MAX_PROJECT_BYTES
 from core.structure.species import CODE, OXYGEN, SPECIES, VACANCY
 
 FORMAT = "layerstudio-project"
 VERSION = 1
 #: Project files larger than this are refused before parsing (a 60 000-site cell is ~1 MB).
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = MAX_PROJECT_BYTES
 #: Temp files of saves whose process has gone (killed mid-save) are removed by the next save or load.
 TEMP_SUFFIX = ".tmp"
 
@@ -254,8 +255,8 @@ def _reject_constant(token: str):
 def model_from_dict(doc, name: str = "<memory>"):
     """Validate a parsed project document and build the Model."""
     from core.structure.hosts import INTERSTITIAL_ROLES, make_host
-    from core.structure.model import Model
     from core.structure.limits import check_sites
+    from core.structure.model import Model
     from core.structure.supercell import Supercell
 
     def bad(problem: str) -> ProjectFileError:
