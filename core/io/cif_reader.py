@@ -126,7 +126,8 @@ def read_table(text: str, name: str, max_atoms: int = MAX_STRUCTURE_ATOMS) -> Ci
     v2 = 1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg
     volume = cell[0] * cell[1] * cell[2] * math.sqrt(max(v2, 0.0))
     if not volume > 1e-6 or v2 < 1e-10:
-        raise StructureImportError(f"{name}: non-physical cell: volume {volume:.3g} cubic Angstrom from angles "
+        shown = "0" if v2 < 1e-10 else f"{volume:.3g}"
+        raise StructureImportError(f"{name}: non-physical cell: volume {shown} cubic Angstrom from angles "
                                    f"{cell[3]:g}, {cell[4]:g}, {cell[5]:g}")
 
     # symmetry operations: listed, or implied by a space-group symbol/number
