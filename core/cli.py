@@ -24,6 +24,8 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of argparse's usage block
+        # arguments are echoed: control characters (line or record separators) are shown escaped
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
 
 

@@ -43,7 +43,8 @@ def int_range(lo: int, hi: int):
             if math.isfinite(f) and f == int(f):
                 value = int(f)  # '1e6' written for a million
             else:
-                raise argparse.ArgumentTypeError(f"{_show(text)} is not a whole number ({lo:,}..{hi:,})") from None
+                raise argparse.ArgumentTypeError(f"invalid int value: {_show(text)} (a whole number {lo:,}..{hi:,})") \
+                    from None
         if not lo <= value <= hi:
             raise argparse.ArgumentTypeError(f"{_show(text)} is out of range: allowed {lo:,}..{hi:,}")
         return value
@@ -57,7 +58,7 @@ def float_range(lo: float, hi: float, *, lo_open: bool = True, unit: str = ""):
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{_show(text)} is not a number") from None
+            raise argparse.ArgumentTypeError(f"invalid float value: {_show(text)}") from None
         ok = math.isfinite(value) and (value > lo if lo_open else value >= lo) and value <= hi
         if not ok:
             left = "(" if lo_open else "["
