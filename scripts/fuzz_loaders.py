@@ -14,6 +14,7 @@ counts; the exit status is 1 if any case was unhandled or hung.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -76,7 +77,7 @@ def mutate_json(data: bytes, rng: random.Random) -> bytes:
     paths = list(_json_paths(doc))
     for _ in range(rng.randint(1, 3)):
         path = rng.choice(paths)
-        value = rng.choice(HOSTILE_JSON + [rng.uniform(-1e6, 1e6), rng.randint(-10**9, 10**9)])
+        value = copy.deepcopy(rng.choice(HOSTILE_JSON + [rng.uniform(-1e6, 1e6), rng.randint(-10**9, 10**9)]))
         if not path:
             doc = value
             break

@@ -405,3 +405,16 @@ def test_display_problem_cases():
     assert "nothing is listening" in display_problem({"DISPLAY": ":987"}, "linux")
     assert display_problem({"DISPLAY": "remote.example:0"}, "linux") is None
     assert display_problem({}, "darwin") is None
+
+
+def test_atoms_repeated_at_one_position_are_refused_quickly(tmp_path):
+    """A POSCAR with one O line repeated 1000 times (a fuzzing find: the layer search went quadratic)."""
+    lines = (FIX / "POSCAR_LiCoO2_hex").read_text().splitlines()
+    lines[6] = "3 3 1006"
+    lines[-1:] = [lines[-1]] * 1001
+    (tmp_path / "POSCAR").write_text("\n".join(lines) + "\n")
+    import_structure(FIX / "POSCAR_LiCoO2_hex")  # pymatgen's POSCAR modules loaded before timing
+    t = time.perf_counter()
+    with pytest.raises(StructureImportError):
+        import_structure(tmp_path / "POSCAR")
+    assert time.perf_counter() - t < 10
