@@ -206,8 +206,15 @@ def read_table(text: str, name: str, max_atoms: int = MAX_STRUCTURE_ATOMS) -> Ci
     def numbers(i: int, what: str, default: float | None = None) -> np.ndarray:
         if not table.has_column(i):
             return np.full(n_rows, default, float)
+        values = list(table.column(i))
+        try:  # plain numbers (no '(3)' uncertainties, no '?'): one numpy conversion
+            out = np.array(values, dtype=float)
+            if np.all(np.isfinite(out)):
+                return out
+        except ValueError:
+            pass
         out = np.empty(n_rows)
-        for k, v in enumerate(table.column(i)):
+        for k, v in enumerate(values):
             x = cif.as_number(v)
             if not math.isfinite(x):
                 if default is not None and v in ("?", "."):
@@ -252,8 +259,55 @@ def _atom_type_oxidation(block, cif) -> dict[str, float]:
     return out
 
 
-def structure_from_table(t: CifTable, merge_tol: float = 1e-4):
-    """pymatgen Structure of a P1 table (rows at one position merged into one mixed site)."""
+class LightStructure:
+    """Read-only stand-in for a pymatgen Structure of a large P1 file: what the importer reads
+    (``len``, iteration over sites with ``species`` {Species: occupancy} and ``frac_coords``,
+    ``lattice.matrix``, ``frac_coords``, ``composition``), without building 10^5 pymatgen Site objects
+    (about 0.2 ms each). `to_pymatgen()` gives the real Structure."""
+
+    class _Site:
+        __slots__ = ("species", "frac_coords")
+
+        def __init__(self, species, frac_coords):
+            self.species, self.frac_coords = species, frac_coords
+
+    class _Lattice:
+        def __init__(self, matrix):
+            self.matrix = matrix
+
+    def __init__(self, matrix: np.ndarray, species: list[dict], frac: np.ndarray):
+        self.lattice = self._Lattice(np.asarray(matrix, float))
+        self.species = species
+        self.frac_coords = np.asarray(frac, float)
+
+    def __len__(self) -> int:
+        return len(self.species)
+
+    def __getitem__(self, i: int):
+        return self._Site(self.species[i], self.frac_coords[i])
+
+    def __iter__(self):
+        return (self._Site(sp, xyz) for sp, xyz in zip(self.species, self.frac_coords))
+
+    @property
+    def composition(self):
+        from pymatgen.core import Composition
+
+        total: dict = {}
+        for comp in self.species:
+            for sp, occ in comp.items():
+                total[sp] = total.get(sp, 0.0) + occ
+        return Composition(total)
+
+    def to_pymatgen(self):
+        from pymatgen.core import Lattice, Structure
+
+        return Structure(Lattice(self.lattice.matrix), self.species, self.frac_coords, validate_proximity=False)
+
+
+def structure_from_table(t: CifTable, merge_tol: float = 1e-4, light: bool = False):
+    """pymatgen Structure of a P1 table (rows at one position merged into one mixed site); with
+    light=True a `LightStructure` holding the same sites."""
     from pymatgen.core import Element, Lattice, Species, Structure
 
     keep = [k for k in range(len(t.labels)) if t.elements[k] not in VACANCY_MARKERS and t.occupancy[k] > 0]
@@ -279,6 +333,8 @@ def structure_from_table(t: CifTable, merge_tol: float = 1e-4):
             raise StructureImportError(f"{t.name}: site {label!r}: total occupancy {total:.3g} at one position "
                                        "is more than 1")
     order = np.argsort(first, kind="stable")  # file order of each position's first row
+    if light:
+        return LightStructure(t.lattice_matrix(), [species[k] for k in order], frac[first[order]])
     return Structure(Lattice(t.lattice_matrix()), [species[k] for k in order], frac[first[order]],
                      validate_proximity=False)
 
@@ -287,11 +343,13 @@ def _oxi(v: float):
     return int(round(v)) if abs(v - round(v)) < 1e-9 else v
 
 
-def parse_cif(text: str, name: str, max_atoms: int = MAX_STRUCTURE_ATOMS):
-    """(pymatgen Structure, symmetrized?, notes) of the first block with atoms."""
+def parse_cif(text: str, name: str, max_atoms: int = MAX_STRUCTURE_ATOMS, light_above: int | None = None):
+    """(pymatgen Structure, symmetrized?, notes) of the first block with atoms; a P1 file of more than
+    `light_above` rows gives a `LightStructure` instead."""
     table = read_table(text, name, max_atoms)
     if not table.symmetric:
-        structure = structure_from_table(table)
+        light = light_above is not None and len(table.labels) > light_above
+        structure = structure_from_table(table, light=light)
         if len(structure) == 0:
             raise StructureImportError(f"{name}: not a CIF or POSCAR: no structure could be read (no atoms)")
         return structure, False, table.notes
@@ -320,4 +378,5 @@ def parse_cif_pymatgen(text: str, name: str):
 
 
 __all__ = ["read_table", "parse_cif", "parse_cif_pymatgen", "structure_from_table", "parse_species", "CifTable",
+           "LightStructure",
            "VACANCY_MARKERS", "MAX_SYMMETRY_OPS"]

@@ -24,7 +24,7 @@ import numpy as np
 
 from core.errors import LayerStudioError, StructureImportError
 from core.io.bounded import MAX_STRUCTURE_ATOMS, MAX_STRUCTURE_BYTES, read_bytes
-from core.io.cif_reader import VACANCY_MARKERS, parse_cif
+from core.io.cif_reader import VACANCY_MARKERS, LightStructure, parse_cif
 from core.io.layers import classify_stacking, find_layer_axis, stacking_letters
 from core.io.mapping import MAX_DISPLACEMENT, SiteLocator, nice_matrix, place
 from core.structure.hosts import make_host
@@ -69,8 +69,13 @@ def _looks_like_poscar(name: str) -> bool:
     return up.startswith(("POSCAR", "CONTCAR")) or name.lower().endswith((".vasp", ".poscar"))
 
 
-def _parse_cif(text: str, name: str):
-    return parse_cif(text, name, MAX_FILE_SITES)
+#: P1 CIFs with more rows than this are read into a LightStructure by `import_structure` (a pymatgen
+#: Structure of 110,000 sites takes ~25 s to build; the space group is not computed above this size).
+LIGHT_ABOVE = 2000
+
+
+def _parse_cif(text: str, name: str, light_above: int | None = None):
+    return parse_cif(text, name, MAX_FILE_SITES, light_above)
 
 
 def _poscar_counts(text: str, name: str) -> None:
@@ -116,9 +121,9 @@ def _poscar_species(symbols: list[str], name: str) -> None:
 
 
 def _parse_poscar(text: str, name: str):
+    _poscar_counts(text, name)  # before pymatgen: refusing a hostile count costs nothing
     from pymatgen.io.vasp import Poscar
 
-    _poscar_counts(text, name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -128,9 +133,10 @@ def _parse_poscar(text: str, name: str):
     return structure, False, sorted({_short(w.message) for w in caught})
 
 
-def read_structure(source):
+def read_structure(source, *, light_above: int | None = None):
     """(pymatgen Structure, format name, symmetrized?, warnings list, display name) for a path or a
-    Structure. A CIF is symmetrized when it lists (or names) more than the identity operation."""
+    Structure. A CIF is symmetrized when it lists (or names) more than the identity operation.
+    light_above: P1 CIFs with more atom rows give a `core.io.cif_reader.LightStructure`."""
     from pymatgen.core import Structure
 
     if isinstance(source, Structure):
@@ -143,19 +149,21 @@ def read_structure(source):
     if not text.strip():
         raise StructureImportError(f"{name}: not a CIF or POSCAR (empty file)")
     if path.suffix.lower() == ".cif":
-        return _finish(_parse_cif(text, name), "CIF", name)
+        return _finish(_parse_cif(text, name, light_above), "CIF", name)
     if _looks_like_poscar(name):
         return _finish(_parse_poscar(text, name), "POSCAR", name)
     # unknown extension: sniff
     first = "CIF" if "data_" in text[:4000] and "_cell_length" in text else "POSCAR"
     try:
-        return _finish(_parse_cif(text, name) if first == "CIF" else _parse_poscar(text, name), first, name)
+        return _finish(_parse_cif(text, name, light_above) if first == "CIF" else _parse_poscar(text, name), first,
+                       name)
     except StructureImportError as first_error:
         if "not a CIF or POSCAR" not in str(first_error):
             raise  # it was read as that format and has a specific problem: say which
         other = "POSCAR" if first == "CIF" else "CIF"
         try:
-            return _finish(_parse_poscar(text, name) if other == "POSCAR" else _parse_cif(text, name), other, name)
+            return _finish(_parse_poscar(text, name) if other == "POSCAR" else _parse_cif(text, name, light_above),
+                           other, name)
         except StructureImportError:
             raise StructureImportError(f"{name}: not a CIF or POSCAR") from None
 
@@ -364,9 +372,11 @@ def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEF
 
 
 def _import(source, user_matrix, seed, symprec, layers, primitive):
-    structure, fmt, symmetric, notes, name = read_structure(source)
+    structure, fmt, symmetric, notes, name = read_structure(source, light_above=LIGHT_ABOVE)
     _check_cell(structure, name)
     reduce = symmetric if primitive is None else bool(primitive)
+    if reduce and isinstance(structure, LightStructure):
+        structure = structure.to_pymatgen()
     if reduce:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
