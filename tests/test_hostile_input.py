@@ -422,3 +422,13 @@ def test_atoms_repeated_at_one_position_are_refused_quickly(tmp_path):
     with pytest.raises(StructureImportError):
         import_structure(tmp_path / "POSCAR")
     assert time.perf_counter() - t < 10
+
+
+def test_ewald_tables_are_limited_by_available_memory(monkeypatch):
+    from core.energy.ewald import EwaldEngine
+    from core.errors import ResourceLimitError
+    sc = Model.build("O3", "Li", "12", 3, tm_spec="Co").supercell
+    EwaldEngine(sc)  # fits
+    monkeypatch.setattr(limits, "available_bytes", lambda: 2 * 10**6)  # 2 MB free: 1 MB allowed
+    with pytest.raises(ResourceLimitError, match=r"need about \d+ MB, over the 1 MB that half of the available"):
+        EwaldEngine(sc)
