@@ -432,3 +432,12 @@ def test_ewald_tables_are_limited_by_available_memory(monkeypatch):
     monkeypatch.setattr(limits, "available_bytes", lambda: 2 * 10**6)  # 2 MB free: 1 MB allowed
     with pytest.raises(ResourceLimitError, match=r"need about \d+ MB, over the 1 MB that half of the available"):
         EwaldEngine(sc)
+
+
+def test_info_skips_spglib_on_very_large_cells_and_says_so(monkeypatch):
+    import core.report as report
+    model = Model.build("O3", "Li", "2", 1, tm_spec="Co")
+    assert report.info(model, sections=["space_group"])["space_group"]["symbol"] == "R-3m"
+    monkeypatch.setattr(report, "SPACE_GROUP_MAX_ATOMS", 10)
+    sg = report.info(model, sections=["space_group"])["space_group"]
+    assert "not computed for 16 atoms" in sg["error"]
