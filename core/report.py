@@ -41,19 +41,9 @@ def _section_cell(model, opts) -> dict:
     }
 
 
-#: Above this many atoms `info` does not run spglib: its time grows faster than linearly (measured
-#: here: 8 s at 15,552 atoms, 26 s per call at 27,648, more than 10 minutes at 110,592).
-SPACE_GROUP_MAX_ATOMS = 20_000
-
-
 def _section_space_group(model, opts) -> dict:
-    from core.errors import ResourceLimitError
-    from core.structure.symmetry import space_group
+    from core.structure.symmetry import space_group  # refuses cells above symmetry.MAX_ATOMS, with the reason
 
-    n_atoms = int(sum(model.counts().values()))
-    if n_atoms > SPACE_GROUP_MAX_ATOMS:
-        raise ResourceLimitError(f"not computed for {n_atoms:,} atoms (spglib takes minutes above "
-                                 f"{SPACE_GROUP_MAX_ATOMS:,}); the same ordering in a smaller cell has the same group")
     symprec = opts.get("symprec", DEFAULT_SYMPREC)
     # The TM + O framework's group (alkali layers emptied) is what reference tables give for P-type
     # honeycombs, whose partially filled Na layer usually breaks the symmetry of the whole cell.

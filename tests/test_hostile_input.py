@@ -436,8 +436,9 @@ def test_ewald_tables_are_limited_by_available_memory(monkeypatch):
 
 def test_info_skips_spglib_on_very_large_cells_and_says_so(monkeypatch):
     import core.report as report
+    from core.structure import symmetry
     model = Model.build("O3", "Li", "2", 1, tm_spec="Co")
     assert report.info(model, sections=["space_group"])["space_group"]["symbol"] == "R-3m"
-    monkeypatch.setattr(report, "SPACE_GROUP_MAX_ATOMS", 10)
+    monkeypatch.setattr(symmetry, "MAX_ATOMS", 10)
     sg = report.info(model, sections=["space_group"])["space_group"]
     assert "not computed for 16 atoms" in sg["error"]
