@@ -442,3 +442,14 @@ def test_info_skips_spglib_on_very_large_cells_and_says_so(monkeypatch):
     monkeypatch.setattr(symmetry, "MAX_ATOMS", 10)
     sg = report.info(model, sections=["space_group"])["space_group"]
     assert "not computed for 16 atoms" in sg["error"]
+
+
+def test_pmg_json_messages_and_report_name_the_file(tmp_path):
+    doc = _licoo2_json()
+    (tmp_path / "ok.pmg.json").write_text(json.dumps(doc))
+    model, report = open_model(tmp_path / "ok.pmg.json")
+    assert model.formula() == "LiCoO2" and report["source"] == "ok.pmg.json"
+    doc["sites"] = [s for s in doc["sites"] if s["species"][0]["element"] != "O"]
+    (tmp_path / "no_o.pmg.json").write_text(json.dumps(doc))
+    with pytest.raises(StructureImportError, match=r"^no_o.pmg.json: no oxygen"):
+        open_model(tmp_path / "no_o.pmg.json")

@@ -345,7 +345,7 @@ def _realise(sc: Supercell, merged, site_src: np.ndarray, rng: np.random.Generat
 
 # ------------------------------------------------------------------------------------------------ import
 def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEFAULT_SYMPREC, *,
-                     layers: int | None = None, primitive: bool | None = None):
+                     layers: int | None = None, primitive: bool | None = None, name: str | None = None):
     """Import a CIF/POSCAR path or a pymatgen Structure as a (Model, ImportReport).
 
     supercell: in-plane cell for the model (spec as `parse_supercell_spec`: '6', '6x4', 'a,b,c,d',
@@ -354,15 +354,16 @@ def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEF
     of the file period); None: the smallest that holds the file's stacking. seed: random placement of
     partially occupied sites. symprec: tolerance (Angstrom) of the primitive-cell reduction of
     symmetrized CIFs. primitive: reduce (True) or keep (False) the file cell; None: reduce symmetrized
-    CIFs only, so P1 files and POSCARs keep their supercell and site order.
+    CIFs only, so P1 files and POSCARs keep their supercell and site order. name: shown in messages
+    and the report instead of the file name (e.g. the file a Structure was decoded from).
 
     Raises StructureImportError for files that cannot be read or mapped; SupercellError for a bad
     `supercell` spec.
     """
     user_matrix = parse_supercell_spec(supercell) if supercell is not None else None
-    name = Path(source).name if isinstance(source, (str, Path)) else type(source).__name__
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else type(source).__name__)
     try:
-        return _import(source, user_matrix, seed, symprec, layers, primitive)
+        return _import(source, user_matrix, seed, symprec, layers, primitive, name)
     except StructureImportError:
         raise
     except LayerStudioError as exc:
@@ -371,8 +372,9 @@ def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEF
         raise StructureImportError(f"{name}: cannot import ({type(exc).__name__}: {_short(exc)})") from exc
 
 
-def _import(source, user_matrix, seed, symprec, layers, primitive):
+def _import(source, user_matrix, seed, symprec, layers, primitive, display_name):
     structure, fmt, symmetric, notes, name = read_structure(source, light_above=LIGHT_ABOVE)
+    name = display_name or name
     _check_cell(structure, name)
     reduce = symmetric if primitive is None else bool(primitive)
     if reduce and isinstance(structure, LightStructure):
@@ -448,7 +450,7 @@ def _import(source, user_matrix, seed, symprec, layers, primitive):
     model = Model(sc, occupancy, oxidation=oxidation or None,
                   metadata={"import": {"source": name, "format": fmt, "stacking": stacking}})
     report = ImportReport(
-        source=str(source) if fmt != "Structure" else "Structure", format=fmt, file_formula=formula,
+        source=str(source) if fmt != "Structure" else (display_name or "Structure"), format=fmt, file_formula=formula,
         reduced_to_primitive=bool(reduce), stacking=stacking, o_plane_sequence=sequence,
         a=round(host.a, 5), c=round(host.c, 5), slab_spacing=round(host.slab, 5),
         o_height=round(host.o_height, 5), layer_planes_hkl=[int(x) for x in axis.hkl],

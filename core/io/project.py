@@ -443,7 +443,7 @@ def open_model(path, *, supercell=None, seed: int = 0):
         from core.io.structure_json import read_structure_json
 
         structure = read_structure_json(p)  # decoded field by field: nothing named in the file is imported
-        return import_structure(structure, supercell=supercell, seed=seed)
+        return import_structure(structure, supercell=supercell, seed=seed, name=p.name)
     return import_structure(str(p), supercell=supercell, seed=seed)
 
 
