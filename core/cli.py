@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from core import cli_args as arg
 from core.structure.composition import host_alkali  # noqa: F401 - used by build, kept importable here
 
 PROG = "layerstudio"
@@ -24,6 +25,8 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of argparse's usage block
+        # arguments are echoed: control characters (line or record separators) are shown escaped
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
 
 
@@ -218,21 +221,21 @@ def _jsonable(obj):
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Layer Studio: cation orderings in layered-oxide cathodes. "
-                "Run without arguments (or `gui [FILE]`) for the window.")
+                "Run without arguments (or `gui [FILE]`) for the window.", epilog=arg.LIMITS_HELP)
     p.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name, func, help_text):
-        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp = sub.add_parser(name, help=help_text, description=help_text, epilog=arg.LIMITS_HELP)
         sp.set_defaults(func=func)
         sp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
         return sp
 
     def read_options(sp):  # options for commands that may import a CIF/POSCAR
-        sp.add_argument("--supercell", default=None, metavar="SPEC",
+        sp.add_argument("--supercell", default=None, metavar="SPEC", type=arg.supercell_spec,
                         help="cell for realising partial occupancies of an imported CIF/POSCAR")
-        sp.add_argument("--seed", type=int, default=0, help="random seed for partial occupancies")
+        sp.add_argument("--seed", type=arg.seed, default=0, help="random seed for partial occupancies (>= 0)")
 
     # build -------------------------------------------------------------------------------------
     sp = command("build", cmd_build, "build a supercell with a composition and an ordering")
@@ -244,15 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="random (default), honeycomb, or another preset of core.orderings")
     sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="ordering parameter, e.g. stacking=staggered (repeatable)")
-    sp.add_argument("--supercell", default="1", metavar="SPEC",
+    sp.add_argument("--supercell", default="1", metavar="SPEC", type=arg.supercell_spec,
                     help="in-plane cell: N, NxM, a 2x2 matrix a,b,c,d, sqrt3, 2sqrt3, ribbon")
-    sp.add_argument("--layers", type=int, default=None, metavar="K", help="TM layers along c")
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--a", type=float, default=None, help="in-plane lattice parameter (Angstrom)")
-    sp.add_argument("--c", type=float, default=None, help="hexagonal c (Angstrom)")
-    sp.add_argument("--o-height", dest="o_height", type=float, default=None,
+    sp.add_argument("--layers", type=arg.layers, default=None, metavar="K", help="TM layers along c")
+    sp.add_argument("--seed", type=arg.seed, default=0, help="random seed (>= 0)")
+    sp.add_argument("--a", type=arg.length, default=None, help="in-plane lattice parameter (Angstrom)")
+    sp.add_argument("--c", type=arg.length, default=None, help="hexagonal c (Angstrom)")
+    sp.add_argument("--o-height", dest="o_height", type=arg.length, default=None,
                     help="O plane height above the TM plane (Angstrom)")
-    sp.add_argument("--symprec", type=float, default=None, help="symmetrized CIF tolerance (Angstrom)")
+    sp.add_argument("--symprec", type=arg.symprec, default=None, help="symmetrized CIF tolerance (Angstrom)")
     sp.add_argument("-o", "--output", required=True, metavar="OUT",
                     help="project .json, .cif, POSCAR*/.vasp, .pmg.json, .xyz/.traj")
 
@@ -260,14 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("info", cmd_info, "formula, counts, stacking, supercell, space group, net charge")
     sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
     sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    sp.add_argument("--symprec", type=float, default=1e-3, help="space-group tolerance (Angstrom)")
+    sp.add_argument("--symprec", type=arg.symprec, default=1e-3, help="space-group tolerance (Angstrom)")
     read_options(sp)
 
     # export ------------------------------------------------------------------------------------
     sp = command("export", cmd_export, "write a project or structure to another format")
     sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
     sp.add_argument("-o", "--output", required=True, metavar="OUT")
-    sp.add_argument("--symprec", type=float, default=None,
+    sp.add_argument("--symprec", type=arg.symprec, default=None,
                     help="write a symmetrized CIF at this tolerance (Angstrom); default P1")
     read_options(sp)
 
@@ -282,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("charge", cmd_charge, "state-of-charge table: alkali removed step by step with "
                  "TM-couple then O2-/O- compensation")
     sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
-    sp.add_argument("--steps", type=int, default=10, metavar="K", help="rows between pristine and fully charged")
+    sp.add_argument("--steps", type=arg.steps, default=10, metavar="K",
+                    help=f"rows between pristine and fully charged (1..{arg.STEPS_MAX:,})")
     sp.add_argument("--order", default="electrostatic", choices=("electrostatic", "alkali_layer", "tm_layer"),
                     help="which alkali goes first (default: lowest electrostatic cost)")
     sp.add_argument("--alkali-layer-only", dest="alkali_layer_only", action="store_true",
@@ -295,14 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
                  "(electrostatic only); writes the lowest-energy configuration found")
     sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
     sp.add_argument("-o", "--output", required=True, metavar="OUT")
-    sp.add_argument("--sweeps", type=int, default=20000, metavar="N", help="attempted swaps per site")
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--sweeps", type=arg.sweeps, default=20000, metavar="N",
+                    help=f"attempted swaps per site (1..{arg.SWEEPS_MAX:,})")
+    sp.add_argument("--seed", type=arg.seed, default=0, help="random seed (>= 0)")
     sp.add_argument("--sublattice", default="tm", choices=("tm", "alkali", "all", "mixed"),
                     help="sites that swap: TM layer, alkali layer, both (each within itself), mixed")
-    sp.add_argument("--t-start", dest="t_start", type=float, default=None, metavar="KT",
+    sp.add_argument("--t-start", dest="t_start", type=arg.kT, default=None, metavar="KT",
                     help="start temperature as kT in eV (model units, not kelvin)")
-    sp.add_argument("--t-end", dest="t_end", type=float, default=None, metavar="KT", help="final kT in eV")
-    sp.add_argument("--supercell", default=None, metavar="SPEC", help="cell for an imported CIF/POSCAR")
+    sp.add_argument("--t-end", dest="t_end", type=arg.kT, default=None, metavar="KT", help="final kT in eV")
+    sp.add_argument("--supercell", default=None, metavar="SPEC", type=arg.supercell_spec,
+                    help="cell for an imported CIF/POSCAR")
     sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     # paths -------------------------------------------------------------------------------------
@@ -314,8 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="only this path kind (repeatable): inplane_edge, inplane_tet, out_of_plane, "
                          "into_tm_layer, alkali_tet, alkali_dumbbell, prism_hop")
     sp.add_argument("--all", action="store_true", help="list blocked paths too, with the reason")
-    sp.add_argument("--limit", type=int, default=50, metavar="N", help="rows printed (text output)")
-    sp.add_argument("--epsilon", type=float, default=1.0, metavar="EPS",
+    sp.add_argument("--limit", type=arg.limit, default=50, metavar="N", help="rows printed (text output)")
+    sp.add_argument("--epsilon", type=arg.epsilon, default=1.0, metavar="EPS",
                     help="relative permittivity screening the Coulomb term (default 1: bare charges)")
     read_options(sp)
 

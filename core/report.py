@@ -42,7 +42,7 @@ def _section_cell(model, opts) -> dict:
 
 
 def _section_space_group(model, opts) -> dict:
-    from core.structure.symmetry import space_group
+    from core.structure.symmetry import space_group  # refuses cells above symmetry.MAX_ATOMS, with the reason
 
     symprec = opts.get("symprec", DEFAULT_SYMPREC)
     # The TM + O framework's group (alkali layers emptied) is what reference tables give for P-type

@@ -33,12 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.structure.species import SPECIES, charge_by_code
+from core.structure.species import SPECIES, VACANCY, charge_by_code
 
 log = logging.getLogger(__name__)
 HISTORY = 300       # energies kept for the history plot
 DEBOUNCE_MS = 250
 REBUILD_ABOVE = 256  # changed sites beyond which the live energy is rebuilt instead of updated
+SPACE_GROUP_MAX_ATOMS = 7000  # larger cells: no space-group readout (spglib would freeze the window)
 
 
 def have(module: str) -> bool:
@@ -498,7 +499,13 @@ class ReadoutPanel(QWidget):
             return
         version = self._version
         snapshot = self.model.copy()
-        if self.has_symmetry:
+        n_atoms = int(np.count_nonzero(snapshot.occupancy != VACANCY))
+        if self.has_symmetry and n_atoms > SPACE_GROUP_MAX_ATOMS:
+            # spglib holds the GIL for its whole run (1.4 s at 6,912 atoms, growing as ~N^2): the window
+            # would freeze, so large cells show why instead
+            self.space_group_text = "?"
+            self._set_document_label(self.lab_spacegroup, f"not computed for {n_atoms:,} atoms (layerstudio info)")
+        elif self.has_symmetry:
             from core.structure.symmetry import space_group
             self._set_document_label(self.lab_spacegroup, "computing…")
             self.runner.submit(space_group, snapshot, label="Space group",

@@ -1,4 +1,5 @@
-"""Crash recovery: autosave the document every few edits; offer the file on the next start.
+"""Crash recovery: autosave the document every few edits, and at the latest `AUTOSAVE_DELAY_S` seconds
+after the first unsaved edit; offer the file on the next start.
 
 Each running window writes `recovery-<pid>.json` (a normal project file, `core.io.project`) in the
 settings directory plus a small `.info` sidecar (original path, title, time). A clean exit deletes both,
@@ -18,6 +19,8 @@ from .settings import settings_dir
 
 log = logging.getLogger(__name__)
 AUTOSAVE_EVERY = 5   # edits (undo-stack index changes) between autosaves
+#: Seconds after an unsaved edit by which it is autosaved, even if fewer than AUTOSAVE_EVERY edits follow.
+AUTOSAVE_DELAY_S = 10.0
 
 
 def _alive(pid: int) -> bool:
@@ -64,9 +67,18 @@ def discard(path: Path) -> None:
 class RecoveryManager:
     """Follows a Document's undo stack and autosaves every `every` edits."""
 
-    def __init__(self, document, directory: Path | None = None, every: int = AUTOSAVE_EVERY):
+    def __init__(self, document, directory: Path | None = None, every: int = AUTOSAVE_EVERY,
+                 delay_s: float = AUTOSAVE_DELAY_S):
+        from PySide6.QtCore import QTimer
+
         self.doc = document
         self.every = max(1, int(every))
+        # single shot, started by the first edit after a save and not restarted by later ones, so
+        # steady editing is still saved every delay_s seconds
+        self.timer = QTimer()
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(max(1, int(delay_s * 1000)))
+        self.timer.timeout.connect(self._on_timer)
         self.dir = Path(directory) if directory else settings_dir()
         self.path = self.dir / f"recovery-{os.getpid()}.json"
         self._since = 0
@@ -83,6 +95,16 @@ class RecoveryManager:
             return
         if self._since >= self.every and modified:
             self.save_now()
+        elif modified and self._since and not self.timer.isActive():
+            self.timer.start()
+
+    def _on_timer(self) -> None:
+        try:
+            modified = self.doc.modified
+        except RuntimeError:
+            return
+        if modified and self._since:
+            self.save_now()
 
     def _on_clean(self, clean: bool) -> None:
         if clean:
@@ -94,6 +116,7 @@ class RecoveryManager:
     def save_now(self) -> bool:
         from core.io.project import save_project
         self._since = 0
+        self.timer.stop()
         try:
             save_project(self.path, self.doc.model)
             Path(str(self.path) + ".info").write_text(json.dumps({
@@ -106,4 +129,5 @@ class RecoveryManager:
             return False
 
     def remove(self) -> None:
+        self.timer.stop()
         discard(self.path)

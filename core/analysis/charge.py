@@ -279,13 +279,17 @@ class ChargeModel:
         return out
 
 
+#: Most rows of a state-of-charge table (more rows than removable ions repeat rows anyway).
+MAX_STEPS = 10_000
+
+
 def charge_table(model, steps: int = 10, **kwargs) -> list[dict]:
     """`steps` + 1 evenly spaced states from pristine to fully charged, as JSON-ready rows:
     step, x_removed (per 2 O), capacity_mAh_g, cationic_mAh_g, anionic_mAh_g, cationic_share,
     active_couple, energy_eV, energy_eV_per_MO2, oxidised_O_fraction, mean_oxidation {species: e}.
     Keyword arguments go to `ChargeModel`."""
-    if int(steps) < 1:
-        raise LayerStudioError("steps must be at least 1")
+    if not 1 <= int(steps) <= MAX_STEPS:
+        raise LayerStudioError(f"steps must be 1..{MAX_STEPS:,}, not {steps}")
     cm = ChargeModel(model, **kwargs)
     picks = sorted(set(np.round(np.linspace(0, cm.n_steps, int(steps) + 1)).astype(int).tolist()))
     rows = []

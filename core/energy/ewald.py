@@ -99,10 +99,15 @@ class EwaldEngine:
                 f"a {layout.n_basis}-site cell without translational structure needs {layout.n_basis}^2 "
                 f"lattice sums; map it onto a Layer Studio supercell instead")
         est = estimate_memory_mb(layout)
-        if est > memory_budget_mb:
+        from core.structure.limits import budget_bytes
+
+        free_mb = budget_bytes() / 1e6  # never more than the share of the memory available now
+        if est > min(memory_budget_mb, free_mb):
+            why = (f"the {memory_budget_mb:.0f} MB budget" if memory_budget_mb <= free_mb
+                   else f"the {free_mb:.0f} MB that half of the available memory allows")
             raise ResourceLimitError(
                 f"Ewald tables for {layout.n_sites} sites ({layout.n_basis} per primitive cell) need about "
-                f"{est:.0f} MB, over the {memory_budget_mb:.0f} MB budget; choose a smaller supercell")
+                f"{est:.0f} MB, over {why}; choose a smaller supercell")
         self.W, self.eta = interaction_table(layout, eta)
         self.n_sites = layout.n_sites
         self.n_basis = layout.n_basis

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import LayerStudioError, StructureImportError
+from core.io.bounded import MAX_STRUCTURE_ATOMS, MAX_STRUCTURE_BYTES, read_bytes
+from core.io.cif_reader import VACANCY_MARKERS, LightStructure, parse_cif
 from core.io.layers import classify_stacking, find_layer_axis, stacking_letters
 from core.io.mapping import MAX_DISPLACEMENT, SiteLocator, nice_matrix, place
 from core.structure.hosts import make_host
@@ -32,8 +34,8 @@ from core.structure.supercell import Supercell, parse_supercell_spec
 
 #: Default tolerance (Angstrom) for reducing a symmetrized CIF to its primitive cell.
 DEFAULT_SYMPREC = 0.1
-MAX_FILE_BYTES = 50_000_000
-MAX_FILE_SITES = 100_000
+MAX_FILE_BYTES = MAX_STRUCTURE_BYTES
+MAX_FILE_SITES = MAX_STRUCTURE_ATOMS
 #: Largest automatic cell (sites) chosen for partial occupancies when no supercell is given.
 AUTO_SITES = 3000
 
@@ -53,16 +55,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise StructureImportError(f"cannot read {path}: no such file")
-    if path.is_dir():
-        raise StructureImportError(f"cannot read {path}: it is a directory")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StructureImportError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise StructureImportError(f"{path.name}: file of {len(data) / 1e6:.0f} MB is too large for a structure")
+    data = read_bytes(path, MAX_FILE_BYTES, StructureImportError, "structure file")
     if b"\x00" in data:
         raise StructureImportError(f"{path.name}: not a CIF or POSCAR (binary data)")
     try:
@@ -76,56 +69,59 @@ def _looks_like_poscar(name: str) -> bool:
     return up.startswith(("POSCAR", "CONTCAR")) or name.lower().endswith((".vasp", ".poscar"))
 
 
-def _parse_cif(text: str, name: str):
-    from pymatgen.io.cif import CifParser
+#: P1 CIFs with more rows than this are read into a LightStructure by `import_structure` (a pymatgen
+#: Structure of 110,000 sites takes ~25 s to build; the space group is not computed above this size).
+LIGHT_ABOVE = 2000
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+
+def _parse_cif(text: str, name: str, light_above: int | None = None):
+    return parse_cif(text, name, MAX_FILE_SITES, light_above)
+
+
+def _poscar_counts(text: str, name: str) -> None:
+    """Check the atom counts a POSCAR declares (line 6, or 7 after a species line) before pymatgen
+    allocates anything for them: non-negative, at most MAX_FILE_SITES, and no more than the lines that
+    follow. Lines that do not parse are left for the POSCAR parser to report."""
+    lines = text.splitlines()
+    for row in (5, 6):
+        if row >= len(lines):
+            return
+        tokens = lines[row].split()
         try:
-            parser = CifParser.from_str(text, occupancy_tolerance=1.05)
-            structures = parser.parse_structures(primitive=False, on_error="raise")
-        except Exception as exc:  # pymatgen raises ValueError, KeyError, IndexError... on bad CIFs
-            raise StructureImportError(f"{name}: not a CIF or POSCAR (CIF parser: {_short(exc)})") from None
-    notes = sorted({_short(w.message) for w in caught})
-    if not structures:
-        why = f" ({notes[0]})" if notes else ""
-        raise StructureImportError(f"{name}: not a CIF or POSCAR: no structure could be read{why}")
-    symmetric = False
-    for block in parser._cif.data.values():  # the first block that has atoms decides
-        if "_atom_site_fract_x" in block.data or "_atom_site_Cartn_x" in block.data:
-            symmetric = _cif_is_symmetrized(block.data)
-            break
-    if len(structures) > 1:
-        notes.append(f"{len(structures)} data blocks: the first was imported")
-    return structures[0], symmetric, notes
+            counts = [int(t) for t in tokens]
+        except ValueError:
+            continue
+        if not counts:
+            return
+        bad = [c for c in counts if c < 0]
+        if bad:
+            raise StructureImportError(f"{name}: negative atom count {bad[0]} in the POSCAR counts line")
+        total = sum(counts)
+        if total > MAX_FILE_SITES:
+            raise StructureImportError(f"{name}: the POSCAR declares {total:,} atoms, more than the "
+                                       f"{MAX_FILE_SITES:,} Layer Studio reads from one file")
+        coord_lines = sum(1 for ln in lines[row + 1:] if ln.strip())
+        if total > coord_lines:
+            raise StructureImportError(f"{name}: the POSCAR declares {total:,} atoms but has only {coord_lines} "
+                                       "further lines (truncated?)")
+        if row == 6:
+            _poscar_species(lines[5].split(), name)
+        return
 
 
-_SYMOP_KEYS = ("_symmetry_equiv_pos_as_xyz", "_symmetry_equiv_pos_as_xyz_", "_space_group_symop_operation_xyz",
-               "_space_group_symop_operation_xyz_", "_space_group_symop.operation_xyz")
-_SYMBOL_KEYS = ("_symmetry_space_group_name_H-M", "_space_group_name_H-M_alt", "_symmetry_space_group_name_h-m",
-                "_space_group_name_h-m_alt")
-_NUMBER_KEYS = ("_symmetry_Int_Tables_number", "_space_group_IT_number", "_symmetry_int_tables_number",
-                "_space_group_it_number")
+def _poscar_species(symbols: list[str], name: str) -> None:
+    """Refuse species names in a POSCAR that are not elements (pymatgen would guess or use a dummy)."""
+    from core.io.cif_reader import _elements
 
-
-def _cif_is_symmetrized(data: dict) -> bool:
-    """True if a CIF block lists more than the identity operation or names a space group other than
-    P1 (pymatgen then generates the operations from the symbol)."""
-    for key in _SYMOP_KEYS:
-        if key in data:
-            ops = data[key]
-            return isinstance(ops, list) and len(ops) > 1
-    for key in _SYMBOL_KEYS:
-        if key in data:
-            sym = str(data[key]).replace(" ", "").replace("'", "").replace('"', "").upper()
-            return sym not in ("P1", "")
-    for key in _NUMBER_KEYS:
-        if key in data:
-            return str(data[key]).strip() not in ("1", "")
-    return False
+    known = _elements()
+    for sym in symbols:
+        el = sym.split("_")[0].split("/")[0]  # POTCAR-style names: Li_sv, Mn_pv
+        if el not in known and el not in VACANCY_MARKERS:
+            raise StructureImportError(f"{name}: unknown element {sym!r} in the POSCAR species line")
 
 
 def _parse_poscar(text: str, name: str):
+    _poscar_counts(text, name)  # before pymatgen: refusing a hostile count costs nothing
     from pymatgen.io.vasp import Poscar
 
     with warnings.catch_warnings(record=True) as caught:
@@ -137,9 +133,10 @@ def _parse_poscar(text: str, name: str):
     return structure, False, sorted({_short(w.message) for w in caught})
 
 
-def read_structure(source):
+def read_structure(source, *, light_above: int | None = None):
     """(pymatgen Structure, format name, symmetrized?, warnings list, display name) for a path or a
-    Structure. A CIF is symmetrized when it lists (or names) more than the identity operation."""
+    Structure. A CIF is symmetrized when it lists (or names) more than the identity operation.
+    light_above: P1 CIFs with more atom rows give a `core.io.cif_reader.LightStructure`."""
     from pymatgen.core import Structure
 
     if isinstance(source, Structure):
@@ -152,17 +149,21 @@ def read_structure(source):
     if not text.strip():
         raise StructureImportError(f"{name}: not a CIF or POSCAR (empty file)")
     if path.suffix.lower() == ".cif":
-        return _finish(_parse_cif(text, name), "CIF", name)
+        return _finish(_parse_cif(text, name, light_above), "CIF", name)
     if _looks_like_poscar(name):
         return _finish(_parse_poscar(text, name), "POSCAR", name)
     # unknown extension: sniff
     first = "CIF" if "data_" in text[:4000] and "_cell_length" in text else "POSCAR"
     try:
-        return _finish(_parse_cif(text, name) if first == "CIF" else _parse_poscar(text, name), first, name)
-    except StructureImportError:
+        return _finish(_parse_cif(text, name, light_above) if first == "CIF" else _parse_poscar(text, name), first,
+                       name)
+    except StructureImportError as first_error:
+        if "not a CIF or POSCAR" not in str(first_error):
+            raise  # it was read as that format and has a specific problem: say which
         other = "POSCAR" if first == "CIF" else "CIF"
         try:
-            return _finish(_parse_poscar(text, name) if other == "POSCAR" else _parse_cif(text, name), other, name)
+            return _finish(_parse_poscar(text, name) if other == "POSCAR" else _parse_cif(text, name, light_above),
+                           other, name)
         except StructureImportError:
             raise StructureImportError(f"{name}: not a CIF or POSCAR") from None
 
@@ -191,8 +192,11 @@ def _site_table(structure, name: str):
     for site in structure:
         comp: dict[int, float] = {}
         for sp, occ in site.species.items():
+            if float(occ) < 0:
+                raise StructureImportError(f"{name}: negative occupancy {float(occ):g} of {sp} at "
+                                           f"{np.round(site.frac_coords, 4).tolist()}")
             if isinstance(sp, DummySpecies):
-                if sp.symbol.upper().startswith(("X", "VA")):
+                if sp.symbol in VACANCY_MARKERS:
                     continue  # a vacancy marker (Layer Studio writes X for vacancies)
                 unknown.add(str(sp))
                 continue
@@ -246,9 +250,12 @@ def _check_cell(structure, name: str) -> None:
     if not np.all(np.isfinite(lat)) or not np.all(np.isfinite(structure.frac_coords)):
         raise StructureImportError(f"{name}: the cell or coordinates are not finite numbers")
     vol = abs(np.linalg.det(lat))
+    lengths = np.linalg.norm(lat, axis=1)
+    if vol < 1e-6:
+        raise StructureImportError(f"{name}: non-physical cell: volume {vol:.3g} cubic Angstrom (cell lengths "
+                                   f"{np.round(lengths, 4).tolist()} Angstrom)")
     if not (1.0 < vol / n < 500.0):
         raise StructureImportError(f"{name}: implausible cell ({vol / n:.3g} cubic Angstrom per site)")
-    lengths = np.linalg.norm(lat, axis=1)
     if lengths.min() < 1.0 or lengths.max() > 1000.0:
         raise StructureImportError(f"{name}: implausible cell lengths {np.round(lengths, 3).tolist()} Angstrom")
 
@@ -338,7 +345,7 @@ def _realise(sc: Supercell, merged, site_src: np.ndarray, rng: np.random.Generat
 
 # ------------------------------------------------------------------------------------------------ import
 def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEFAULT_SYMPREC, *,
-                     layers: int | None = None, primitive: bool | None = None):
+                     layers: int | None = None, primitive: bool | None = None, name: str | None = None):
     """Import a CIF/POSCAR path or a pymatgen Structure as a (Model, ImportReport).
 
     supercell: in-plane cell for the model (spec as `parse_supercell_spec`: '6', '6x4', 'a,b,c,d',
@@ -347,15 +354,16 @@ def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEF
     of the file period); None: the smallest that holds the file's stacking. seed: random placement of
     partially occupied sites. symprec: tolerance (Angstrom) of the primitive-cell reduction of
     symmetrized CIFs. primitive: reduce (True) or keep (False) the file cell; None: reduce symmetrized
-    CIFs only, so P1 files and POSCARs keep their supercell and site order.
+    CIFs only, so P1 files and POSCARs keep their supercell and site order. name: shown in messages
+    and the report instead of the file name (e.g. the file a Structure was decoded from).
 
     Raises StructureImportError for files that cannot be read or mapped; SupercellError for a bad
     `supercell` spec.
     """
     user_matrix = parse_supercell_spec(supercell) if supercell is not None else None
-    name = Path(source).name if isinstance(source, (str, Path)) else type(source).__name__
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else type(source).__name__)
     try:
-        return _import(source, user_matrix, seed, symprec, layers, primitive)
+        return _import(source, user_matrix, seed, symprec, layers, primitive, name)
     except StructureImportError:
         raise
     except LayerStudioError as exc:
@@ -364,10 +372,13 @@ def import_structure(source, supercell=None, seed: int = 0, symprec: float = DEF
         raise StructureImportError(f"{name}: cannot import ({type(exc).__name__}: {_short(exc)})") from exc
 
 
-def _import(source, user_matrix, seed, symprec, layers, primitive):
-    structure, fmt, symmetric, notes, name = read_structure(source)
+def _import(source, user_matrix, seed, symprec, layers, primitive, display_name):
+    structure, fmt, symmetric, notes, name = read_structure(source, light_above=LIGHT_ABOVE)
+    name = display_name or name
     _check_cell(structure, name)
     reduce = symmetric if primitive is None else bool(primitive)
+    if reduce and isinstance(structure, LightStructure):
+        structure = structure.to_pymatgen()
     if reduce:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -439,7 +450,7 @@ def _import(source, user_matrix, seed, symprec, layers, primitive):
     model = Model(sc, occupancy, oxidation=oxidation or None,
                   metadata={"import": {"source": name, "format": fmt, "stacking": stacking}})
     report = ImportReport(
-        source=str(source) if fmt != "Structure" else "Structure", format=fmt, file_formula=formula,
+        source=str(source) if fmt != "Structure" else (display_name or "Structure"), format=fmt, file_formula=formula,
         reduced_to_primitive=bool(reduce), stacking=stacking, o_plane_sequence=sequence,
         a=round(host.a, 5), c=round(host.c, 5), slab_spacing=round(host.slab, 5),
         o_height=round(host.o_height, 5), layer_planes_hkl=[int(x) for x in axis.hkl],

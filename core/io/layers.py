@@ -140,7 +140,9 @@ def _candidate_hkls(lattice: np.ndarray, frac_o: np.ndarray) -> tuple[list[np.nd
     dmin = min(d.min() for _, d in vecs_all)
     normals, nn_vecs = [], []
     for v, dist in vecs_all:
-        nn = v[dist < 1.2 * dmin]
+        # unique vectors only: atoms listed twice at one position (a corrupt file) would otherwise make
+        # the pair loop below quadratic in the number of copies
+        nn = np.unique(np.round(v[dist < 1.2 * dmin], 4), axis=0)
         nn_vecs.extend(nn)
         u = nn / np.linalg.norm(nn, axis=1)[:, None]
         cos = u @ u.T

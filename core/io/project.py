@@ -32,12 +32,15 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import LayerStudioError, ProjectFileError
+from core.io.bounded import MAX_PROJECT_BYTES
 from core.structure.species import CODE, OXYGEN, SPECIES, VACANCY
 
 FORMAT = "layerstudio-project"
 VERSION = 1
 #: Project files larger than this are refused before parsing (a 60 000-site cell is ~1 MB).
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = MAX_PROJECT_BYTES
+#: Temp files of saves whose process has gone (killed mid-save) are removed by the next save or load.
+TEMP_SUFFIX = ".tmp"
 
 
 # ---------------------------------------------------------------------------------------------- save
@@ -86,14 +89,18 @@ def atomic_write(path, data: str | bytes) -> None:
     """Write text (UTF-8) or bytes to `path` via a temp file in the same directory + os.replace.
 
     Readers see either the old file or the complete new one; on error the temp file is removed and
-    the OSError propagates.
+    the OSError propagates. A symlink is followed (its target is replaced, the link stays); temp files
+    left by earlier saves of the same file whose process has died are removed first.
     """
     path = Path(path)
+    if path.is_symlink():  # save through the link: the file it points to gets the new content
+        path = Path(os.path.realpath(path))
     directory = path.parent if str(path.parent) else Path(".")
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    clean_stale_temps(path)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=directory)
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
@@ -110,6 +117,44 @@ def atomic_write(path, data: str | bytes) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def clean_stale_temps(path) -> list[Path]:
+    """Remove ``.<name>.<pid>.<random>.tmp`` files next to `path` whose writing process is gone (a save
+    killed between creating and renaming its temp file). Returns the paths removed."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    removed = []
+    try:
+        candidates = list(directory.glob(f".{_glob_escape(path.name)}.*{TEMP_SUFFIX}"))
+    except OSError:
+        return removed
+    for tmp in candidates:
+        parts = tmp.name[len(path.name) + 2:].split(".")
+        if len(parts) < 3 or not parts[0].isdigit() or _pid_alive(int(parts[0])):
+            continue
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass
+    return removed
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process saves synchronously: its own leftovers are stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 def _umask() -> int:
@@ -168,14 +213,11 @@ def decode_occupancy(runs, n_sites: int, where: str = "occupancy") -> np.ndarray
 # ---------------------------------------------------------------------------------------------- load
 def load_project(path):
     """Read a project file and return a `core.structure.model.Model`; ProjectFileError naming any problem."""
+    from core.io.bounded import read_bytes
+
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ProjectFileError(f"project file {path} is {size / 1e6:.0f} MB; this is not a Layer Studio project")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ProjectFileError(f"cannot read project file {path}: {exc.strerror or exc}") from None
+    data = read_bytes(path, MAX_BYTES, ProjectFileError, "project file")
+    clean_stale_temps(path)
     return loads_project(data, name=str(path))
 
 
@@ -213,8 +255,9 @@ def _reject_constant(token: str):
 def model_from_dict(doc, name: str = "<memory>"):
     """Validate a parsed project document and build the Model."""
     from core.structure.hosts import INTERSTITIAL_ROLES, make_host
+    from core.structure.limits import check_sites
     from core.structure.model import Model
-    from core.structure.supercell import MAX_SITES, Supercell
+    from core.structure.supercell import Supercell
 
     def bad(problem: str) -> ProjectFileError:
         return ProjectFileError(f"project file {name}: {problem}")
@@ -265,8 +308,13 @@ def model_from_dict(doc, name: str = "<memory>"):
     det = matrix[0][0] * matrix[1][1] - matrix[0][1] * matrix[1][0]
     n_occ_basis = sum(1 for b in host.basis if b.role not in INTERSTITIAL_ROLES)
     expected = n_occ_basis * det * layers // host.slabs_per_prim if det > 0 else 0
-    if det <= 0 or layers % host.slabs_per_prim or expected > MAX_SITES:
+    if det <= 0 or layers % host.slabs_per_prim:
         expected = -1  # let Supercell name the problem below
+    else:
+        try:
+            check_sites(expected)
+        except LayerStudioError as exc:
+            raise bad(f"cannot build its supercell: {exc}") from None
     if "n_sites" in doc and expected > 0 and doc["n_sites"] != expected:
         raise bad(f"it records {doc['n_sites']!r} sites but its host and supercell have {expected}; "
                   "the file is inconsistent")
@@ -300,10 +348,48 @@ def model_from_dict(doc, name: str = "<memory>"):
     metadata = doc.get("metadata", {})
     if not isinstance(metadata, dict):
         raise bad(f"metadata must be an object, found {_tname(metadata)}")
+    _check_snapshots(metadata.get("snapshots"), sc, bad)
     try:
         return Model(sc, occupancy, oxidation={k: float(v) for k, v in oxidation.items()}, metadata=metadata)
     except LayerStudioError as exc:
         raise bad(str(exc)) from None
+
+
+def _check_snapshots(snaps, sc, bad) -> None:
+    """Snapshots stored in the metadata (list of {"name": str, "occupancy": [species code] * N,
+    "oxidation": {symbol: charge}}) must fit this supercell, so that restoring one cannot fail later."""
+    if snaps is None:
+        return
+    if not isinstance(snaps, list):
+        raise bad(f"metadata.snapshots must be a list, found {_tname(snaps)}")
+    o_mask = np.zeros(sc.n_sites, bool)
+    o_mask[sc.o_sites] = True
+    for k, snap in enumerate(snaps):
+        where = f"snapshot {k}"
+        if not isinstance(snap, dict):
+            raise bad(f"{where} must be an object, found {_tname(snap)}")
+        label = snap.get("name")
+        if not isinstance(label, str):
+            raise bad(f"{where} has no name (found {_tname(label)})")
+        where = f"snapshot {label[:40]!r}"
+        occ = snap.get("occupancy")
+        if not isinstance(occ, list):
+            raise bad(f"{where}: occupancy must be a list of species codes, found {_tname(occ)}")
+        if not all(_is_int(c) and 0 <= c < len(SPECIES) for c in occ):
+            c = next(c for c in occ if not (_is_int(c) and 0 <= c < len(SPECIES)))
+            raise bad(f"{where}: occupancy holds {str(c)[:20]!r}, not a species code 0..{len(SPECIES) - 1}")
+        # a snapshot of another cell size is kept (restoring it says so); one of this size must fit
+        arr = np.asarray(occ, dtype=np.int64)
+        if len(occ) == sc.n_sites and (np.any(o_mask & (arr != OXYGEN) & (arr != VACANCY))
+                                       or np.any(~o_mask & (arr == OXYGEN))):
+            raise bad(f"{where}: its occupancy puts cations on oxygen sites or oxygen on cation sites")
+        ox = snap.get("oxidation", {})
+        if not isinstance(ox, dict):
+            raise bad(f"{where}: oxidation must be an object, found {_tname(ox)}")
+        for sym, v in ox.items():
+            if sym not in CODE or not _is_number(v) or not math.isfinite(v) or abs(v) > 10:
+                raise bad(f"{where}: oxidation state {str(sym)[:10]!r}: {str(v)[:20]!r} is not a species with a "
+                          "charge in -10..10")
 
 
 def _field(d: dict, key: str, typ, bad, parent: str | None = None):
@@ -352,19 +438,15 @@ def open_model(path, *, supercell=None, seed: int = 0):
     name = p.name.lower()
     if name.endswith(".json") and not name.endswith((".pmg.json", ".structure.json")):
         return load_project(p), None
-    if not p.is_file():
-        raise ProjectFileError(f"cannot read {p}: no such file")
     from core.io.importer import import_structure
     if name.endswith(".json"):  # pymatgen Structure JSON (what `export` writes as *.pmg.json)
-        from pymatgen.core import Structure
-        try:
-            structure = Structure.from_dict(json.loads(p.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ProjectFileError(f"{p} is not a readable pymatgen Structure JSON ({exc})"[:300]) from None
-        return import_structure(structure, supercell=supercell, seed=seed)
+        from core.io.structure_json import read_structure_json
+
+        structure = read_structure_json(p)  # decoded field by field: nothing named in the file is imported
+        return import_structure(structure, supercell=supercell, seed=seed, name=p.name)
     return import_structure(str(p), supercell=supercell, seed=seed)
 
 
 __all__ = ["FORMAT", "VERSION", "save_project", "atomic_write", "load_project", "loads_project", "dumps_project",
            "project_dict", "model_from_dict", "encode_occupancy", "decode_occupancy", "open_model",
-           "is_structure_file"]
+           "is_structure_file", "clean_stale_temps"]

@@ -100,6 +100,9 @@ def active_sites(model, sublattice: str) -> tuple[np.ndarray, np.ndarray]:
     return sites, group
 
 
+#: Largest sweep count (the temperature schedule holds one float per sweep; 10^6 sweeps of even a
+#: 100-site sublattice are 10^8 attempts).
+MAX_SWEEPS = 1_000_000
 DENSE_MAX_SITES = 2048  # dense active-site matrix up to 2048^2 * 8 B = 34 MB, else table look-ups
 
 
@@ -163,8 +166,8 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
 
     t0 = time.perf_counter()
     sweeps = int(sweeps)
-    if sweeps < 1:
-        raise AnnealError("sweeps must be at least 1")
+    if not 1 <= sweeps <= MAX_SWEEPS:
+        raise AnnealError(f"sweeps must be 1..{MAX_SWEEPS:,}, not {sweeps}")
     sites, group = active_sites(model, sublattice)
     occ0 = model.occupancy.copy()
     # groups holding a single species cannot change: leave them out; order the rest by group

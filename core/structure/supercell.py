@@ -21,6 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from core.errors import SupercellError
+from core.structure import limits
 from core.structure.hosts import ALKALI_ROLES, CATION_ROLES, INTERSTITIAL_ROLES, POSITIONS, ROLE_O, ROLE_TM, Host
 from core.structure.lattice_math import coset_representatives_2d, smith_normal_form
 
@@ -31,8 +32,6 @@ NAMED_MATRICES = {
     "ribbon": ((5, 0), (2, 1)),
 }
 
-#: Hard limit on sites (a 60 x 60 x 3 O3 cell); larger cells are refused with an estimate.
-MAX_SITES = 60_000
 
 
 def parse_supercell_spec(spec) -> np.ndarray:
@@ -40,34 +39,43 @@ def parse_supercell_spec(spec) -> np.ndarray:
 
     Also accepts an int or a 2x2 nested sequence. Returns a (2, 2) int64 array with det > 0.
     """
-    if isinstance(spec, (int, np.integer)):
-        M = np.diag([int(spec), int(spec)])
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        rows = [[int(spec), 0], [0, int(spec)]]
     elif isinstance(spec, str):
         s = spec.strip().lower().replace(" ", "")
         try:
             if s in NAMED_MATRICES:
-                M = np.array(NAMED_MATRICES[s])
+                rows = [list(r) for r in NAMED_MATRICES[s]]
             elif "," in s:
                 vals = [int(v) for v in s.split(",")]
                 if len(vals) != 4:
                     raise ValueError
-                M = np.array(vals).reshape(2, 2)
+                rows = [vals[:2], vals[2:]]
             elif "x" in s:
                 n, m = (int(v) for v in s.split("x"))
-                M = np.diag([n, m])
+                rows = [[n, 0], [0, m]]
             else:
-                M = np.diag([int(s), int(s)])
+                rows = [[int(s), 0], [0, int(s)]]
         except ValueError:
             raise SupercellError(
-                f"cannot read supercell {spec!r}: use N, NxM, a 2x2 matrix 'a,b,c,d' or one of "
+                f"cannot read supercell {spec[:40]!r}: use N, NxM, a 2x2 matrix 'a,b,c,d' or one of "
                 f"{', '.join(NAMED_MATRICES)}") from None
     else:
         try:
-            M = np.array(spec, dtype=np.int64).reshape(2, 2)
+            rows = [[x for x in r] for r in spec]
+            if not (len(rows) == 2 and all(len(r) == 2 for r in rows)
+                    and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for r in rows for x in r)):
+                raise TypeError
+            rows = [[int(x) for x in r] for r in rows]
         except (TypeError, ValueError):
-            raise SupercellError(f"cannot read supercell matrix {spec!r}") from None
-    M = np.asarray(M, dtype=np.int64)
-    det = int(round(np.linalg.det(M)))
+            raise SupercellError(f"cannot read supercell matrix {str(spec)[:80]}: give 2x2 integers") from None
+    big = [x for r in rows for x in r if abs(x) > limits.MAX_MATRIX_ENTRY]
+    if big:
+        shown = str(big[0]) if len(str(big[0])) <= 30 else f"{str(big[0])[:12]}...({len(str(big[0]))} digits)"
+        raise SupercellError(f"supercell entry {shown} is out of range: entries must lie within "
+                             f"+-{limits.MAX_MATRIX_ENTRY:,}")
+    M = np.array(rows, dtype=np.int64)
+    det = int(M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0])
     if det == 0:
         raise SupercellError(f"supercell matrix {M.tolist()} is singular")
     if det < 0:
@@ -92,9 +100,13 @@ class Supercell:
         self.matrix = parse_supercell_spec(matrix)
         if layers is None:
             layers = host.slabs_per_prim if host.stacking in ("P2", "O2") else 1
+        if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)):
+            raise SupercellError(f"the number of TM layers must be an integer, not {layers!r}"[:120])
         layers = int(layers)
         if layers < 1:
             raise SupercellError("the number of TM layers must be at least 1")
+        if layers > limits.MAX_LAYERS:
+            raise SupercellError(f"{layers} TM layers is out of range (at most {limits.MAX_LAYERS:,})")
         if layers % host.slabs_per_prim:
             raise SupercellError(
                 f"{host.stacking} repeats every {host.slabs_per_prim} TM layers: choose a multiple of "
@@ -105,10 +117,7 @@ class Supercell:
         self.det = int(round(np.linalg.det(M)))
         n_occ_basis = sum(1 for s in host.basis if s.role not in INTERSTITIAL_ROLES)
         n_sites = n_occ_basis * self.det * self.K
-        if n_sites > MAX_SITES:
-            raise SupercellError(
-                f"supercell with {n_sites} sites is larger than the supported {MAX_SITES} "
-                f"(about {n_sites * 300 / 1e6:.0f} MB of tables); choose a smaller cell")
+        limits.check_sites(n_sites)
         # stacking vector: K c_p + v, v the integer in-plane vector minimising the in-plane part
         shift = np.array(host.shift) * self.K
         best: tuple | None = None
@@ -125,12 +134,14 @@ class Supercell:
         if stacking_shift is None:
             self.v = self.default_shift
         else:
-            try:
-                self.v = np.array(stacking_shift, dtype=np.int64).reshape(2)
-            except (TypeError, ValueError):
-                raise SupercellError(f"stacking shift must be two integers, not {stacking_shift!r}") from None
-            if np.abs(self.v).max() > 10_000:
-                raise SupercellError("stacking shift is implausibly large")
+            vals = list(stacking_shift) if isinstance(stacking_shift, (list, tuple, np.ndarray)) else []
+            if len(vals) != 2 or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in vals):
+                raise SupercellError(f"stacking shift must be two integers, not {str(stacking_shift)[:60]}")
+            bad = [int(x) for x in vals if abs(int(x)) > limits.MAX_MATRIX_ENTRY]
+            if bad:
+                raise SupercellError(f"stacking shift {str(bad[0])[:30]} is out of range: entries must lie within "
+                                     f"+-{limits.MAX_MATRIX_ENTRY:,}")
+            self.v = np.array([int(x) for x in vals], dtype=np.int64)
         self.S = np.array([[M[0, 0], M[0, 1], 0], [M[1, 0], M[1, 1], 0],
                            [self.v[0], self.v[1], self.K]], dtype=np.int64)
         self.lattice = self.S.astype(float) @ host.prim_lattice
