@@ -11,8 +11,11 @@ Mn 4+, Fe 4+ from `core.structure.species.MAX_OXIDATION`, user-overridable). Mg2
 alkali in the TM layer) are inert. The oxidation states are the model's; when they leave the cell
 charged, `neutralise_oxidation_states` reassigns the redox-active species first (LiNiO2 -> Ni3+).
 
-`REDOX_LADDER` is the order in which couples are used, shared with the state-of-charge model
-(`core.analysis.charge`).
+`REDOX_LADDER` (defined with the species table in `core.structure.species`) is the order in which
+couples are used, shared with the neutralisation of new models (`core.energy.valence`) and the
+state-of-charge model (`core.analysis.charge`). Everything here works from the per-site charges
+(`Model.charges()`), so integer states on sites (Ni2+/Ni3+ occupants) and average states per element
+give the same capacity when they give the same total charge.
 """
 from __future__ import annotations
 
@@ -21,22 +24,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import OxidationStateError
-from core.structure.species import ALKALI, ATOMIC_MASS, MAX_OXIDATION, MIN_OXIDATION, SPECIES, code_of, oxidation_table
+from core.structure.species import (
+    ALKALI,
+    ATOMIC_MASS,
+    ELEMENT,
+    MAX_OXIDATION,
+    MIN_OXIDATION,
+    REDOX_LADDER,
+    SPECIES,
+    charge_by_code,
+    code_of,
+    oxidation_table,
+)
 
 #: Faraday constant (C/mol) and Avogadro constant (1/mol), CODATA 2018 exact values.
 FARADAY = 96485.33212
 AVOGADRO = 6.02214076e23
-
-#: Cation redox couples (species, lower state, upper state) in order of increasing usual potential
-#: vs Li/Li+ in oxides (indicative, V): Co2+/3+, Fe2+/3+ and Mn2+/3+ (< 3, only met after a
-#: reducing neutralisation), Mn3+/4+ (~3.0), Ni2+/3+ (~3.7), Ni3+/4+ (~3.9), Co3+/4+ (~4.0-4.5),
-#: Fe3+/4+ (> 4, strongly mixed with O 2p). Oxidation (charging, neutralising a negative cell) climbs
-#: the ladder from the bottom; reduction (neutralising a positive cell) descends from the top. The
-#: O2-/O- couple lies above all of them (`core.analysis.charge`).
-REDOX_LADDER: tuple[tuple[str, float, float], ...] = (
-    ("Co", 2.0, 3.0), ("Fe", 2.0, 3.0), ("Mn", 2.0, 3.0),
-    ("Mn", 3.0, 4.0), ("Ni", 2.0, 3.0), ("Ni", 3.0, 4.0), ("Co", 3.0, 4.0), ("Fe", 3.0, 4.0),
-)
 
 _TOL = 1e-9
 
@@ -112,8 +115,9 @@ def neutralise_oxidation_states(model, oxidation: dict | None = None) -> tuple[d
     is neutral.
     """
     table = oxidation_table(dict(model.oxidation if oxidation is None else oxidation))
-    counts = model.counts()
-    q = net_charge(counts, table)
+    # only sites holding an element code take the table's state; ion codes (Ni3+) keep their charge
+    counts = {sp: n for sp, n in model.species_counts().items() if sp in table}
+    q = float(charge_by_code(table)[model.occupancy].sum())
     fu = model.formula_units()
     if abs(q) < _TOL * max(1, fu):
         return table, "the cell is neutral with the current oxidation states; nothing changed"
@@ -137,9 +141,10 @@ def neutralise_oxidation_states(model, oxidation: dict | None = None) -> tuple[d
         table[sp] = float(round(new)) if abs(new - round(new)) < 1e-9 else new
         need -= step * n
     if abs(need) > 1e-6:
-        active = [s for s in ("Ni", "Co", "Mn", "Fe") if counts.get(s)]
+        active = [s for s in MAX_OXIDATION if counts.get(s)]
         what = (f"its redox-active species ({', '.join(active)}) are already at their "
-                f"{'maximum' if need > 0 else 'minimum'} states" if active else "it has no Ni, Co, Mn or Fe")
+                f"{'maximum' if need > 0 else 'minimum'} states" if active
+                else "it has no redox-active element code (Ni, Co, Mn, Fe, V, Ti, Ru, Ir)")
         raise OxidationStateError(
             f"cannot make {model.formula()} neutral (net charge {q / fu:+.4g} e per MO2): {what}; "
             f"set the oxidation states by hand")
@@ -185,22 +190,29 @@ def capacity(model, *, alkali_layer_only: bool = False, max_oxidation: dict | No
         table, note = oxidation_table(oxidation), ""
     maxox = max_oxidation_table(max_oxidation)
     counts = model.counts()
+    q_site = charge_by_code(table)[model.occupancy]  # the per-site charges (ion occupants keep theirs)
+    elem = np.array(ELEMENT, dtype=object)[model.occupancy]
     fu = model.formula_units()
     if fu == 0:
         raise OxidationStateError("the model has no oxygen; capacity is per formula unit of 2 O")
     n_alk = len(extractable_alkali_sites(model, alkali_layer_only)) / fu
-    redox = sum(n * max(0.0, maxox[s] - table[s]) for s, n in counts.items() if s in maxox) / fu
+    redox = sum(float(np.clip(maxox[s] - q_site[elem == s], 0.0, None).sum()) for s in counts if s in maxox) / fu
     n_cat = min(n_alk, redox)
     n_an = n_alk - n_cat
     M = model.molar_mass_per_MO2()
     q_tot, q_cat = mAh_per_g(n_alk, M), mAh_per_g(n_cat, M)
     mass_g = sum(ATOMIC_MASS[s] * n for s, n in counts.items()) / AVOGADRO
     density = mass_g / (model.supercell.volume * 1e-24)
-    present = {s: table[s] for s in SPECIES if s in counts}
+    present = {s: _average(q_site[elem == s]) for s in counts}
     return Capacity(total=q_tot, cationic=q_cat, anionic=q_tot - q_cat, total_mAh_cm3=q_tot * density,
                     n_alkali=n_alk, n_cationic=n_cat, n_anionic=n_an, molar_mass=M, density=density,
                     oxidation=present, max_oxidation={s: maxox[s] for s in present if s in maxox},
                     note=note)
+
+
+def _average(q: np.ndarray) -> float:
+    v = float(q.mean())
+    return float(round(v)) if abs(v - round(v)) < 1e-9 else v
 
 
 def capacity_summary(model, **kwargs) -> dict:

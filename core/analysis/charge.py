@@ -37,7 +37,7 @@ from core.analysis.capacity import (
     max_oxidation_table,
 )
 from core.errors import LayerStudioError
-from core.structure.species import CODE, OXYGEN, SPECIES, VACANCY, charge_by_code, oxidation_table
+from core.structure.species import ELEMENT, OXYGEN, STATES, VACANCY, charge_by_code, oxidation_table
 
 ORDERS = ("electrostatic", "alkali_layer", "tm_layer")
 OXYGEN_COUPLE = "O2-/O-"
@@ -150,7 +150,7 @@ class ChargeModel:
         q = self.charges0.copy()
         phi = np.asarray(self._engine.potential(q), dtype=float).copy()
         occ = self.occupancy0
-        species = np.array(SPECIES, dtype=object)[occ]
+        species = np.array(ELEMENT, dtype=object)[occ]  # Ni2+ and Ni3+ sites are both Ni
         in_tm = sc.role == "tm"
         groups = {"electrostatic": [alkali],
                   "alkali_layer": [alkali[~in_tm[alkali]], alkali[in_tm[alkali]]],
@@ -270,10 +270,12 @@ class ChargeModel:
             oxidised_o=self._o_sites[o_q > self.charges0[self._o_sites] + _TOL])
 
     def mean_oxidation(self, state: ChargeState) -> dict[str, float]:
-        """Species -> mean charge over its sites in `state` (species present in the pristine model)."""
+        """Element -> mean charge over its sites in `state` (elements present in the pristine model;
+        ion occupants such as Ni2+ and Ni3+ count as their element)."""
         out = {}
-        for sp in SPECIES[1:]:
-            sites = np.flatnonzero(self.occupancy0 == CODE[sp])
+        elem = np.array(ELEMENT, dtype=object)[self.occupancy0]
+        for sp in STATES:
+            sites = np.flatnonzero(elem == sp)
             if len(sites):
                 out[sp] = float(state.charges[sites].mean())
         return out

@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.structure.species import CODE, SPECIES
+from core.structure.species import CODE, ELEMENT, SPECIES
 
 #: Species that count as A in A-O-A' (no TM partner for the O 2p orbital along the axis).
 A_SPECIES: tuple[str, ...] = tuple(s for s in ("Va", "Li", "Na", "Mg", "Zn") if s in CODE)
 #: Transition metals counted in the TM/O ratio (Mg, Al and alkali are not).
-TM_SPECIES: tuple[str, ...] = ("Ni", "Co", "Mn", "Ti", "Fe")
+TM_SPECIES: tuple[str, ...] = ("Ni", "Co", "Mn", "Ti", "Fe", "Cr", "V", "Cu", "Ru", "Ir", "Zr", "Nb", "W")
 
 
 def _mask(symbols) -> np.ndarray:
+    """Codes whose element is in `symbols` (ions such as Ni3+ count as their element)."""
     m = np.zeros(len(SPECIES), dtype=bool)
-    m[[CODE[s] for s in symbols if s in CODE]] = True
+    m[[c for c, e in enumerate(ELEMENT) if e in symbols]] = True
     return m
 
 

@@ -279,12 +279,12 @@ def charges_of(model) -> np.ndarray:
     """(N,) formal charges (e) of a Model, checked: SpeciesError names a present species whose oxidation
     state is missing or not a finite number."""
     table = model.oxidation
-    from core.structure.species import SPECIES
+    from core.structure.species import IS_ION, SPECIES
 
     present = np.unique(model.occupancy)
     for code in present.tolist():
         sym = SPECIES[code]
-        if sym == "Va":
+        if sym == "Va" or IS_ION[code]:
             continue
         val = table.get(sym)
         if val is None:

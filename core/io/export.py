@@ -81,7 +81,7 @@ def cif_text(model, symprec: float | None = None) -> tuple[str, list[str], str |
     from core.io.pmg import to_structure
     from core.structure import symmetry  # noqa: F401  (silences spglib's stderr chatter)
 
-    structure = to_structure(model)
+    structure = to_structure(model, charges=True)  # each site's oxidation state (_atom_type loop)
     structure.remove_site_property("site_index")
     notes: list[str] = []
     if symprec is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.structure.species import OXYGEN, SPECIES, VACANCY
+from core.structure.species import ELEMENT, OXYGEN, SPECIES, VACANCY, charge_by_code
 
 #: Symbol of the dummy species used for vacancies when `include_vacancies=True`.
 VACANCY_SYMBOL = "X"
@@ -18,7 +18,8 @@ def to_structure(model, *, charges: bool = False, include_vacancies: bool = Fals
     Lattice = ``model.supercell.lattice`` (Angstrom, rows); coordinates are the fractional
     ``supercell.frac`` of every occupied site, in site-index order (vacancies skipped unless
     `include_vacancies`, then they become the dummy species X with charge 0).
-    charges=True gives `Species` with the model's oxidation states (e.g. Mn4+, O2-), as pymatgen's
+    charges=True gives `Species` with each site's charge (`Model.charges()`: Ni3+ and Ni2+ occupants,
+    or an element's average state, e.g. Mn4+, O2-), as pymatgen's
     EwaldSummation and the CIF oxidation-state loop expect; otherwise plain elements.
     Site properties: ``site_index`` (int, index into the model's occupancy).
     """
@@ -28,15 +29,16 @@ def to_structure(model, *, charges: bool = False, include_vacancies: bool = Fals
     occ = np.asarray(model.occupancy)
     keep = np.arange(sc.n_sites) if include_vacancies else np.flatnonzero(occ != VACANCY)
     cache: dict[int, object] = {}
+    qtab = charge_by_code(model.oxidation)  # the same per-code charges as Model.charges()
 
     def species(code: int):
         if code not in cache:
             if code == VACANCY:
                 cache[code] = DummySpecies(VACANCY_SYMBOL, 0) if charges else DummySpecies(VACANCY_SYMBOL)
             elif charges:
-                cache[code] = Species(SPECIES[code], _oxi(model.oxidation[SPECIES[code]]))
+                cache[code] = Species(ELEMENT[code], _oxi(qtab[code]))
             else:
-                cache[code] = Element(SPECIES[code])
+                cache[code] = Element(ELEMENT[code])
         return cache[code]
 
     return Structure(Lattice(sc.lattice), [species(int(c)) for c in occ[keep]], sc.frac[keep],

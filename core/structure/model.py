@@ -18,11 +18,13 @@ from core.structure.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM, Host, make_host
 from core.structure.species import (
     ATOMIC_MASS,
     CATIONS,
+    ELEMENT,
     OXYGEN,
     SPECIES,
     VACANCY,
     charge_by_code,
     code_of,
+    codes_of_element,
     oxidation_table,
 )
 from core.structure.supercell import Supercell
@@ -137,9 +139,15 @@ class Model:
             fn(sites)
 
     def set_oxidation(self, symbol: str, value: float) -> None:
-        """Override the oxidation state of one species (all its sites)."""
+        """Override the oxidation state of one element code (all its sites holding the element code;
+        ion codes such as Ni3+ keep their own charge)."""
         self.oxidation = oxidation_table({**self.oxidation, symbol: value})
         self._notify(np.flatnonzero(self.occupancy == code_of(symbol)))
+
+    def set_oxidation_table(self, table: dict[str, float]) -> None:
+        """Replace the element oxidation table (checked); listeners hear about every site."""
+        self.oxidation = oxidation_table(table)
+        self._notify(np.arange(self.supercell.n_sites))
 
     # ------------------------------------------------------------------ derived quantities
     def charges(self) -> np.ndarray:
@@ -151,10 +159,33 @@ class Model:
         return float(self.charges().sum())
 
     def counts(self, sites: np.ndarray | None = None) -> dict[str, int]:
-        """Species -> number of atoms (vacancies excluded) among `sites` (default all)."""
+        """Element -> number of atoms (vacancies excluded) among `sites` (default all); ions such as
+        Ni2+ and Ni3+ count as their element. See `species_counts` for the split by occupant."""
+        occ = self.occupancy if sites is None else self.occupancy[sites]
+        c: Counter = Counter()
+        for k, n in Counter(occ.tolist()).items():
+            if k != VACANCY:
+                c[ELEMENT[k]] += n
+        return {e: c[e] for e in (*CATIONS, "O") if c.get(e)}
+
+    def species_counts(self, sites: np.ndarray | None = None) -> dict[str, int]:
+        """Species label (element or ion, e.g. 'Ni3+') -> number of sites holding it (vacancies excluded)."""
         occ = self.occupancy if sites is None else self.occupancy[sites]
         c = Counter(occ.tolist())
         return {SPECIES[k]: n for k, n in sorted(c.items()) if k != VACANCY}
+
+    def oxidation_states(self) -> dict[str, dict]:
+        """Element -> {"counts": {state label: sites}, "average": mean charge} from the per-site charges
+        (the one source of truth used by energy, capacity and exports). States are labelled like
+        'Ni3+'; a fractional (average-valence) state like 'Ni2.875+'."""
+        q = self.charges()
+        out: dict[str, dict] = {}
+        for el in self.counts():
+            sites = np.flatnonzero(np.isin(self.occupancy, codes_of_element(el)))
+            vals, n = np.unique(np.round(q[sites], 6), return_counts=True)
+            out[el] = {"counts": {_state_label(el, v): int(k) for v, k in zip(vals.tolist(), n.tolist())},
+                       "average": round(float(q[sites].mean()), 6)}
+        return out
 
     def formula_units(self) -> int:
         """Number of MO2 units (= O sites / 2)."""
@@ -188,6 +219,10 @@ class Model:
     def molar_mass_per_MO2(self) -> float:
         """g/mol per formula unit of 2 O."""
         return sum(ATOMIC_MASS[s] * n for s, n in self.counts().items()) / self.formula_units()
+
+    def element_codes(self, element: str) -> list[int]:
+        """Codes (element code + ion codes) of an element."""
+        return codes_of_element(element)
 
     def tiled(self, matrix, layers: int) -> Model:
         """The same crystal in a larger supercell: in-plane `matrix` (2x2 or spec) and `layers`.
@@ -223,6 +258,11 @@ class Model:
         sc = self.supercell
         i, j, k = sc.ijk[site]
         return f"#{site} {SPECIES[self.occupancy[site]]} {sc.role[site]} layer {sc.layer[site]} ({i},{j})"
+
+
+def _state_label(element: str, v: float) -> str:
+    mag = f"{abs(v):.0f}" if abs(v - round(v)) < 1e-6 else f"{abs(v):.4g}"
+    return f"{element}{'' if mag == '1' else mag}{'+' if v >= 0 else '-'}"
 
 
 def _frac(x: Fraction) -> str:
