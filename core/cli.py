@@ -61,10 +61,35 @@ def cmd_build(args) -> int:
         from core.orderings import preset_occupancy  # Orderings helper's module
 
         model.set_occupancy(preset_occupancy(model, ordering, seed=args.seed, **_params(args.param)))
+    _neutralise(model, args)
     model.metadata.update({"created_by": "layerstudio build", "ordering": ordering, "seed": args.seed})
     msg = _write_model(model, args.output, args.symprec)
     print(f"{model.formula()} {model.supercell.describe()}: {msg}")
     return 0
+
+
+def _neutralise(model, args) -> None:
+    """Neutral by default (`core.energy.valence`): --valence, --oxidation, --allow-charged."""
+    from core.energy.valence import neutral_by_default
+
+    note = neutral_by_default(model, valence=args.valence, overrides=args.oxidation,
+                              allow_charged=args.allow_charged, seed=getattr(args, "seed", 0))
+    if note:
+        print(f"{PROG}: oxidation states: {note}", file=sys.stderr)
+    if abs(model.net_charge) > 1e-6:
+        print(f"{PROG}: warning: the cell keeps a net charge of {model.net_charge:+g} e "
+              "(a uniform neutralising background is included in every energy)", file=sys.stderr)
+
+
+def valence_options(sp) -> None:
+    """--valence / --oxidation / --allow-charged for commands that create a model."""
+    sp.add_argument("--valence", default="integer", choices=("integer", "average"),
+                    help="mixed valence as integer charges on sites placed by Ewald energy (default) or one "
+                         "average state per element")
+    sp.add_argument("--oxidation", default=None, metavar="EL:STATE,...",
+                    help="fix oxidation states, e.g. Ni:3,Mn:4; the rest is neutralised along the redox ladder")
+    sp.add_argument("--allow-charged", dest="allow_charged", action="store_true",
+                    help="keep a cell that cannot be made neutral (with a warning) instead of failing")
 
 
 def cmd_info(args) -> int:
@@ -81,6 +106,29 @@ def cmd_info(args) -> int:
 
 def cmd_export(args) -> int:
     model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
+    if args.output is None and args.vasp is None:
+        raise UsageError(f"{PROG} export: error: give -o OUT and/or --vasp DIR")
+    if args.smallest_cell or args.vasp is not None:
+        from core.io.dft import smallest_cell, write_structure, write_vasp
+
+        if args.smallest_cell:
+            sc = smallest_cell(model)
+            structure = sc.structure
+            print(f"smallest cell: {sc.n_atoms} atoms ({sc.formula}) instead of {sc.n_atoms_model}; Ewald "
+                  f"{sc.energy_per_fu_eV:.6f} eV per formula unit (model {sc.model_energy_per_fu_eV:.6f})")
+        else:
+            from core.io.dft import charged_structure
+            structure = charged_structure(model)
+        if args.output is not None:
+            print(f"wrote {write_structure(structure, args.output, symprec=args.symprec)}")
+        if args.vasp is not None:
+            res = write_vasp(structure, args.vasp)
+            print(f"wrote {', '.join(res['files'])} in {res['directory']} (MPRelaxSet; MAGMOM and +U from the "
+                  "oxidation states)")
+            if not res["potcar"]:
+                print(f"{PROG}: note: no POTCAR (licensed; pymatgen's PMG_VASP_PSP_DIR is not set): symbols in "
+                      "POTCAR.spec, how to add them in README_POTCAR.txt", file=sys.stderr)
+        return 0
     print(_write_model(model, args.output, args.symprec))
     return 0
 
@@ -95,6 +143,7 @@ def cmd_import(args) -> int:
     from core.io.importer import import_structure
     model, report = import_structure(args.input, supercell=args.supercell, seed=args.seed)
     model.metadata.setdefault("imported_from", str(args.input))
+    _neutralise(model, args)
     save_project(out, model)
     for line in _report_lines(report, verbose=args.verbose):
         print(line)
@@ -107,6 +156,12 @@ def cmd_charge(args) -> int:
 
     model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
     rows = charge_table(model, steps=args.steps, order=args.order, alkali_layer_only=args.alkali_layer_only)
+    if args.output:
+        from core.io.dft import write_charge_states
+
+        rows = write_charge_states(model, args.output, steps=args.steps, fmt=args.format, order=args.order,
+                                   alkali_layer_only=args.alkali_layer_only)
+        print(f"{PROG}: wrote {len(rows)} structures to {args.output}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, default=_jsonable))
         return 0
@@ -258,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--symprec", type=arg.symprec, default=None, help="symmetrized CIF tolerance (Angstrom)")
     sp.add_argument("-o", "--output", required=True, metavar="OUT",
                     help="project .json, .cif, POSCAR*/.vasp, .pmg.json, .xyz/.traj")
+    valence_options(sp)
 
     # info --------------------------------------------------------------------------------------
     sp = command("info", cmd_info, "formula, counts, stacking, supercell, space group, net charge")
@@ -269,9 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     # export ------------------------------------------------------------------------------------
     sp = command("export", cmd_export, "write a project or structure to another format")
     sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
-    sp.add_argument("-o", "--output", required=True, metavar="OUT")
+    sp.add_argument("-o", "--output", default=None, metavar="OUT")
     sp.add_argument("--symprec", type=arg.symprec, default=None,
                     help="write a symmetrized CIF at this tolerance (Angstrom); default P1")
+    sp.add_argument("--smallest-cell", dest="smallest_cell", action="store_true",
+                    help="write the configuration in its smallest periodic cell (same energy per formula unit)")
+    sp.add_argument("--vasp", default=None, metavar="DIR",
+                    help="write POSCAR, KPOINTS, INCAR (MAGMOM, +U) via pymatgen's MPRelaxSet into DIR")
     read_options(sp)
 
     # import ------------------------------------------------------------------------------------
@@ -280,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", required=True, metavar="PROJECT.json")
     sp.add_argument("-v", "--verbose", action="store_true", help="print the whole import report")
     read_options(sp)
+    valence_options(sp)
 
     # charge ------------------------------------------------------------------------------------
     sp = command("charge", cmd_charge, "state-of-charge table: alkali removed step by step with "
@@ -292,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--alkali-layer-only", dest="alkali_layer_only", action="store_true",
                     help="leave TM-layer alkali in place")
     sp.add_argument("--json", action="store_true", help="one JSON list of rows on stdout")
+    sp.add_argument("-o", "--output", default=None, metavar="DIR",
+                    help="also write each state as a structure file (per-site charges) into DIR")
+    sp.add_argument("--format", default="cif", choices=("cif", "poscar", "pmg-json"),
+                    help="structure format for -o DIR")
     read_options(sp)
 
     # anneal ------------------------------------------------------------------------------------
@@ -328,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     # screen: batch runs on Dask (its own module)
     from core.screen.cli import add_parser as add_screen_parser
     add_screen_parser(sub)
+    from core import cli_dft
+    cli_dft.add_parser(sub, command)
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p

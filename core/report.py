@@ -33,9 +33,13 @@ def _section_basics(model, opts) -> dict:
 def _section_cell(model, opts) -> dict:
     sc = model.supercell
     h = sc.host
+    md = model.metadata
+    default_src = "imported file" if md.get("imported_from") else "host default or project file"
+    src = dict.fromkeys(("a", "c", "o_height"), default_src)
+    src.update(md.get("lattice_source") or {})
     return {
         "stacking": h.stacking,
-        "host": {"alkali": h.alkali, "a": h.a, "c": h.c, "o_height": h.o_height},
+        "host": {"alkali": h.alkali, "a": h.a, "c": h.c, "o_height": h.o_height, "source": src},
         "supercell": {"matrix": sc.matrix.tolist(), "layers": int(sc.layers), "n_sites": int(sc.n_sites),
                       "volume_A3": round(sc.volume, 4)},
     }
@@ -54,16 +58,25 @@ def _section_space_group(model, opts) -> dict:
 
 
 def _section_charge(model, opts) -> dict:
-    q = model.net_charge
-    return {"net_charge": round(q, 9) + 0.0, "oxidation": {s: v for s, v in model.oxidation.items()
-                                                            if s in model.counts()}}
+    from core.energy.valence import charge_arrangement, charge_balance, neutral_hint
+
+    b = charge_balance(model)
+    out = {"net_charge": b["net_charge"], "oxidation": {s: v for s, v in model.oxidation.items()
+                                                         if s in model.counts()},
+           "oxidation_states": b["states"], "oxidation_note": b["how"]}
+    if not b["neutral"]:
+        out["neutral_hint"] = neutral_hint(model)
+    arrangement = charge_arrangement(model)
+    if arrangement:
+        out["charge_arrangement"] = arrangement
+    return out
 
 
 def _section_capacity(model, opts) -> dict:
     from core.analysis.capacity import capacity_summary
 
-    s = capacity_summary(model)
-    return {k: s[k] for k in ("capacity_mAh_g", "capacity_mAh_cm3", "oxidation_states")}
+    s = capacity_summary(model)  # from the same per-site charges as `oxidation_states` (charge block)
+    return {k: s[k] for k in ("capacity_mAh_g", "capacity_mAh_cm3")}
 
 
 def _section_oxygen(model, opts) -> dict:
@@ -135,6 +148,10 @@ def format_info(d: dict) -> str:
         host = d.get("host", {})
         lines.append(f"stacking      {d['stacking']} ({host.get('alkali')} host, a = {host.get('a'):.4f} A, "
                      f"c = {host.get('c'):.4f} A)")
+        src = host.get("source") or {}
+        if src:
+            lines.append(f"lattice from  {src.get('a')}" + (f"; O height: {src['o_height']}"
+                                                              if src.get("o_height") != src.get("a") else ""))
         lines.append(f"supercell     {sc['matrix']} x {sc['layers']} layer(s), {sc['n_sites']} sites")
     sg = d.get("space_group")
     if sg is not None:
@@ -146,9 +163,17 @@ def format_info(d: dict) -> str:
             if fw is not None:
                 lines.append(f"framework     {fw['symbol']} ({fw['number']}) with the alkali layers emptied (TM + O)")
     if "net_charge" in d:
-        lines.append(f"net charge    {d['net_charge']:+g} e")
+        lines.append(f"net charge    {d['net_charge']:+g} e" + ("" if abs(d["net_charge"]) > 1e-6 else " (neutral)"))
+    for el, st in (d.get("oxidation_states") or {}).items():
+        counts = " + ".join(f"{n} {lab}" for lab, n in st["counts"].items())
+        lines.append(f"  {el:<11} {counts}   (average {st['average']:+g})")
+    if d.get("oxidation_note"):
+        lines.append(f"  how         {d['oxidation_note']}")
+    if d.get("neutral_hint"):
+        lines.append(f"  to fix      {d['neutral_hint']}")
     shown = {"formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
-             "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2"}
+             "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2",
+             "oxidation_states", "oxidation_note", "neutral_hint"}
     for key, val in d.items():  # blocks added by later analyses
         if key not in shown:
             lines.append(f"{key:<13} {_brief(val)}")

@@ -127,6 +127,10 @@ def test_info_json_gains_capacity_and_oxygen_keys(tmp_path, capsys):
     assert d["capacity_mAh_g"]["cationic"] == pytest.approx(274.5, abs=0.2)
     assert d["capacity_mAh_g"]["anionic"] == pytest.approx(0, abs=1e-9)
     assert d["capacity_mAh_cm3"] > 0
-    assert d["oxidation_states"] == {"Li": 1, "Ni": 3, "O": -2}
+    # built neutral: every Ni is a Ni3+ occupant, counted per state with the average
+    assert d["oxidation_states"] == {"Li": {"counts": {"Li+": 4}, "average": 1.0},
+                                     "Ni": {"counts": {"Ni3+": 4}, "average": 3.0},
+                                     "O": {"counts": {"O2-": 8}, "average": -2.0}}
+    assert d["net_charge"] == 0
     assert set(d["oxygen"]) == {"li_o_li_histogram", "li_o_li_mean_per_O", "a_o_a_mean_per_O", "tm_to_O_ratio"}
     assert d["oxygen"]["li_o_li_histogram"] == [8, 0, 0, 0]

@@ -326,6 +326,23 @@ def place_by_ewald(model, mixed: dict, *, seed: int | None = 0, sweeps: int = 60
     return out
 
 
+def neutral_by_default(model, *, valence: str = "integer", overrides=None, allow_charged: bool = False,
+                       seed: int | None = 0, strict: bool = True) -> str:
+    """What `build`, `import` and New model do: `assign_oxidation_states` and return its note ('' if the
+    model was already neutral with nothing to change). strict=False (opening a file that was not asked
+    to be neutralised) keeps a model that cannot be made neutral as it is and returns the warning."""
+    try:
+        res = assign_oxidation_states(model, valence=valence, overrides=overrides, allow_charged=allow_charged,
+                                      seed=seed)
+    except OxidationStateError as exc:
+        if strict:
+            raise
+        msg = f"kept charged: {exc}"
+        model.metadata["valence"] = {"form": valence, "note": msg, "overrides": {}}
+        return msg
+    return res.note
+
+
 def charge_balance(model) -> dict:
     """Readout of the charge balance: net_charge (e, cell), per_MO2, neutral (bool), states (element ->
     counts per state + average, from the per-site charges), how (the note of how it was reached)."""
@@ -334,6 +351,36 @@ def charge_balance(model) -> dict:
     how = (model.metadata.get("valence") or {}).get("note", "")
     return {"net_charge": round(q, 9) + 0.0, "per_MO2": round(q / fu, 9) + 0.0, "neutral": abs(q) < 1e-6,
             "states": model.oxidation_states(), "how": how}
+
+
+def charge_arrangement(model) -> dict:
+    """How mixed integer states are arranged: for every element present with more than one integer
+    state on its sites (Ni2+ and Ni3+), the mean number of first-shell in-plane neighbours of each state
+    by neighbour state label ({'Ni2+': {'Mn4+': 1.5, 'Ni3+': 4.0, ...}, ...}), over TM-layer sites."""
+    sc = model.supercell
+    q = model.charges()
+    occ = model.occupancy
+    labels = np.array([_label(ELEMENT[c], q[s]) if c != 0 else "Va" for s, c in enumerate(occ.tolist())],
+                      dtype=object)
+    tm = sc.tm_sites
+    nn = sc.tm_nn[tm]
+    out = {}
+    for el in sorted({ELEMENT[c] for c in np.unique(occ[tm]).tolist()} - {"Va"}):
+        sites = tm[np.isin(occ[tm], [c for c, e in enumerate(ELEMENT) if e == el])]
+        states = sorted(set(labels[sites].tolist()))
+        if len(states) < 2:
+            continue
+        for st in states:
+            rows = nn[np.isin(tm, sites[labels[sites] == st])]
+            nb = labels[rows[rows >= 0]]
+            uniq, cnt = np.unique(nb.astype(str), return_counts=True)
+            out[st] = {u: round(float(c) / len(rows), 4) for u, c in zip(uniq.tolist(), cnt.tolist())}
+    return out
+
+
+def _label(el: str, v: float) -> str:
+    mag = f"{abs(v):.0f}" if abs(v - round(v)) < 1e-6 else f"{abs(v):.4g}"
+    return f"{el}{'' if mag == '1' else mag}{'+' if v >= 0 else '-'}"
 
 
 def neutral_hint(model) -> str:
@@ -350,5 +397,6 @@ def neutral_hint(model) -> str:
     return f"net charge {q:+g} e; neutral with {res.note.split(' to neutralise')[0]}"
 
 
-__all__ = ["assign_oxidation_states", "parse_oxidation", "place_by_ewald", "charge_balance", "neutral_hint",
+__all__ = ["assign_oxidation_states", "neutral_by_default", "charge_arrangement", "parse_oxidation",
+           "place_by_ewald", "charge_balance", "neutral_hint",
            "ValenceResult", "VALENCE_MODES", "IS_ION", "SPECIES"]

@@ -438,6 +438,26 @@ def open_model(path, *, supercell=None, seed: int = 0):
     name = p.name.lower()
     if name.endswith(".json") and not name.endswith((".pmg.json", ".structure.json")):
         return load_project(p), None
+    model, report = _import_any(p, name, supercell, seed)
+    _neutral_import(model, report)
+    return model, report
+
+
+def _neutral_import(model, report) -> None:
+    """Imported models are made neutral along the redox ladder when the file's states leave them
+    charged (`core.energy.valence.neutral_by_default`); what happened goes into the report."""
+    from core.energy.valence import neutral_by_default
+
+    note = neutral_by_default(model, strict=False)
+    if not note or not isinstance(report, dict):
+        return
+    if note.startswith("kept"):
+        report.setdefault("warnings", []).append(f"oxidation states: {note}")
+    else:
+        report["oxidation_states"] = note
+
+
+def _import_any(p, name, supercell, seed):
     from core.io.importer import import_structure
     if name.endswith(".json"):  # pymatgen Structure JSON (what `export` writes as *.pmg.json)
         from core.io.structure_json import read_structure_json

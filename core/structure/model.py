@@ -70,9 +70,25 @@ class Model:
         prismatic layer's Na_e sites (P-type, where only one of the two prism kinds is filled).
         Orderings other than random are applied afterwards (see `core.orderings`).
         """
+        from core.structure.hosts import DEFAULTS
+        from core.structure.lattices import composition_lattice
+
+        key = (str(stacking).strip().upper(), str(alkali).strip().capitalize())
+        default_src = f"host default for {key[0]} {key[1]}"
+        source = {"a": "user", "c": "user", "o_height": "user" if o_height is not None else default_src}
+        if a is None or c is None:
+            est = composition_lattice(stacking, alkali, tm_spec) if key in DEFAULTS else None
+            for name, val in (("a", est.a if est else None), ("c", est.c if est else None)):
+                if (a if name == "a" else c) is None:
+                    source[name] = est.source if est else default_src
+                    if name == "a":
+                        a = val
+                    else:
+                        c = val
         host = make_host(stacking, alkali, a=a, c=c, o_height=o_height)
         sc = Supercell(host, supercell, layers)
         model = cls(sc, oxidation=oxidation)
+        model.metadata["lattice_source"] = source
         rng = np.random.default_rng(seed)
         tm = sc.tm_sites
         fill_random(model.occupancy, tm, realise(parse_spec(tm_spec), len(tm), "TM layer",
