@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from core.structure.species import CODE, SPECIES, VACANCY
+from core.structure.species import CODE, ELEMENT_CODE, SPECIES, VACANCY
 
 LABELS = ("honeycomb", "ribbon", "flower", "zigzag", "stripe", "disordered", "other")
 MOTIF_THRESHOLD = 0.35
@@ -53,7 +53,7 @@ def ring_centres(model, sites: np.ndarray) -> np.ndarray:
     """Sites among `sites` (one layer) holding a minority ion whose six in-plane neighbours are all the
     majority species (Mn when present, else the most common one): the centres of honeycomb/ribbon
     LiMn6-type rings that the layer view outlines. Returns site indices (k,)."""
-    occ = model.occupancy
+    occ = ELEMENT_CODE[model.occupancy]  # cation orderings: Mn3+ and Mn4+ are both Mn
     layer_occ = occ[sites]
     present = layer_occ[layer_occ != VACANCY]
     if not len(present):
@@ -79,7 +79,7 @@ def recognise(model, layer: int | None = None) -> dict:
     """
     sc = model.supercell
     sites, shells = _tables(sc, layer)
-    occ = model.occupancy[sites].astype(np.int64)
+    occ = ELEMENT_CODE[model.occupancy[sites]].astype(np.int64)  # by element: Ni2+/Ni3+ are Ni
     n = len(occ)
     codes, counts = np.unique(occ, return_counts=True)
     frac = counts / n
