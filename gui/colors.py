@@ -38,8 +38,22 @@ def extra_color(name: str) -> QColor:
 
 
 def species_color(symbol: str, scheme: str | None = None) -> QColor:
+    """Colour of a species label. An ion occupant (Ni2+, Ni3+) takes its element's colour, lighter for
+    its lower states and darker for its higher ones, so charges stay told apart in one hue."""
     table = _config()["schemes"].get(scheme or default_scheme()) or _config()["schemes"][default_scheme()]
-    return QColor(table.get(symbol, "#808080"))
+    if symbol in table:
+        return QColor(table[symbol])
+    from core.structure.species import CODE, ELEMENT, FIXED_CHARGE, STATES
+
+    code = CODE.get(symbol)
+    if code is None or ELEMENT[code] == symbol:
+        return QColor(table.get(symbol, "#808080"))
+    el = ELEMENT[code]
+    base = QColor(table.get(el, "#808080"))
+    states = STATES[el][1]
+    step = states.index(int(FIXED_CHARGE[code])) - (len(states) - 1) / 2
+    return base.lighter(int(100 + 35 * -step)) if step < 0 else base.darker(int(100 + 45 * step)) if step > 0 \
+        else base
 
 
 class SpeciesStyle:

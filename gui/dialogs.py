@@ -34,8 +34,11 @@ except ImportError:  # pragma: no cover - depends on which core parts are instal
 NAMED_CANDIDATES = ("sqrt3", "2sqrt3", "ribbon")
 
 
-def build_model(params: dict):
-    """Build a core Model from dialog parameters (runs in a worker; raises LayerStudioError)."""
+def build_model(params: dict, neutral: bool = True):
+    """Build a core Model from dialog parameters (runs in a worker; raises LayerStudioError).
+
+    neutral: make it neutral along the redox ladder (`core.energy.valence`), integer charges placed by
+    Ewald energy unless params["valence"] == "average"; params["oxidation"] fixes states ('Ni:3')."""
     from core.structure.model import Model
     model = Model.build(params["stacking"], params["alkali"], params["supercell"], layers=params["layers"],
                         alkali_spec=params["alkali_spec"] or None, tm_spec=params["tm_spec"],
@@ -45,6 +48,10 @@ def build_model(params: dict):
         from core.orderings import preset_occupancy
         model.set_occupancy(preset_occupancy(model, ordering, seed=params["seed"]))
     model.metadata["ordering"] = ordering
+    if neutral:
+        from core.energy.valence import neutral_by_default
+        neutral_by_default(model, valence=params.get("valence") or "integer",
+                           overrides=params.get("oxidation") or None, seed=params["seed"])
     return model
 
 
@@ -59,7 +66,7 @@ def commensurate_sizes(params: dict, limit: int = 6) -> list[str]:
     for spec in [str(n) for n in range(1, 13)] + list(NAMED_CANDIDATES):
         trial["supercell"] = spec
         try:
-            build_model(trial)
+            build_model(trial, neutral=False)
         except LayerStudioError:
             continue
         except Exception:  # a preset that cannot handle a tiny cell at all
@@ -147,6 +154,16 @@ class NewModelDialog(QDialog):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(d["seed"])
+        self.valence = QComboBox()
+        self.valence.addItems(["integer", "average"])
+        self.valence.setToolTip("Mixed valence as integer charges on sites (Ni2+/Ni3+ placed by Ewald energy) "
+                                "or one average state per element")
+        self.oxidation = QLineEdit(d.get("oxidation", ""))
+        self.oxidation.setPlaceholderText("e.g. Ni:3,Mn:4 (default: neutral along the redox ladder)")
+        self.lattice_source = QLabel("")
+        self.lattice_source.setWordWrap(True)
+        self.lattice_source.setStyleSheet("color: #355; font-size: 10px;")
+        self._estimate = None
         self.suggest = QLabel("")
         self.suggest.setWordWrap(True)
         self.suggest.setStyleSheet("color: #355;")
@@ -161,6 +178,7 @@ class NewModelDialog(QDialog):
         form.addRow("a:", self.a)
         form.addRow("c (conventional):", self.c)
         form.addRow("O height above TM plane:", self.o_height)
+        form.addRow("", self.lattice_source)
         form.addRow("In-plane supercell:", self.supercell)
         form.addRow(self.suggest)   # the whole width: the list of fitting cells must not be cut
         form.addRow("TM layers:", self.layers)
@@ -168,6 +186,8 @@ class NewModelDialog(QDialog):
         form.addRow("Alkali layer composition:", self.alkali_spec)
         form.addRow("Initial ordering:", self.ordering)
         form.addRow("Random seed:", self.seed)
+        form.addRow("Mixed valence:", self.valence)
+        form.addRow("Oxidation states:", self.oxidation)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -190,6 +210,7 @@ class NewModelDialog(QDialog):
             w.currentTextChanged.connect(lambda *_: self._suggest_timer.start())
         for w in (self.tm_spec, self.alkali_spec):
             w.textChanged.connect(lambda *_: self._suggest_timer.start())
+        self.tm_spec.textChanged.connect(self._set_lattice_defaults)
         self._suggest_timer.start()
 
     @staticmethod
@@ -202,7 +223,20 @@ class NewModelDialog(QDialog):
         return s
 
     def _set_lattice_defaults(self, *_):
-        a, c, h = DEFAULTS[(self.stacking.currentText(), self.alkali.currentText())]
+        """Lattice parameters follow the composition (Vegard's law over literature end members,
+        `core.structure.lattices`); the fields stay editable."""
+        from core.structure.lattices import composition_lattice
+
+        key = (self.stacking.currentText(), self.alkali.currentText())
+        a, c, h = DEFAULTS[key]
+        try:
+            est = composition_lattice(key[0], key[1], self.tm_spec.text().strip() or "Co")
+        except LayerStudioError:
+            est = None
+        if est is not None:
+            a, c = est.a, est.c
+        self._estimate = (round(a, 4), round(c, 3))
+        self.lattice_source.setText(est.source if est else f"host default for {key[0]} {key[1]}")
         self.a.setValue(a)
         self.c.setValue(c)
         self.o_height.setValue(h)
@@ -211,8 +245,12 @@ class NewModelDialog(QDialog):
             self.layers.setValue(max(2, self.layers.value() + 1))
 
     def params(self) -> dict:
+        # untouched estimates go as None, so the model records where they came from (info, readouts)
+        same = self._estimate == (round(self.a.value(), 4), round(self.c.value(), 3))
         return {"stacking": self.stacking.currentText(), "alkali": self.alkali.currentText(),
-                "a": self.a.value(), "c": self.c.value(), "o_height": self.o_height.value(),
+                "a": None if same else self.a.value(), "c": None if same else self.c.value(),
+                "o_height": self.o_height.value(),
+                "valence": self.valence.currentText(), "oxidation": self.oxidation.text().strip(),
                 "supercell": self.supercell.text().strip(), "layers": self.layers.value(),
                 "tm_spec": self.tm_spec.text().strip(), "alkali_spec": self.alkali_spec.text().strip(),
                 "ordering": self.ordering.currentText(), "seed": self.seed.value()}
@@ -266,7 +304,11 @@ class NewModelDialog(QDialog):
         from core.structure.supercell import parse_supercell_spec
         p = self.params()
         try:
-            host = make_host(p["stacking"], p["alkali"], a=p["a"], c=p["c"], o_height=p["o_height"])
+            host = make_host(p["stacking"], p["alkali"], a=p["a"] or self.a.value(), c=p["c"] or self.c.value(),
+                             o_height=p["o_height"])
+            if p["oxidation"]:
+                from core.energy.valence import parse_oxidation
+                parse_oxidation(p["oxidation"])
             parse_supercell_spec(p["supercell"])
             parse_spec(p["tm_spec"])
             if p["alkali_spec"]:

@@ -117,10 +117,50 @@ class EditController:
             code = VACANCY if sym == "Va" else CODE[sym]
             a = species.addAction(species_icon(sym, self.w.layer_view._style.scheme), sym)
             a.triggered.connect(lambda _=False, c=code: self.doc.edit([(site, c)], f"Set site {site} to {SPECIES[c]}"))
+        self._oxidation_menu(menu, site)
         menu.addAction("Swap with…", lambda: self.begin_swap(site))
         menu.addAction("Site info…", lambda: self.show_site_info(site))
         menu.addAction("Use this species in the palette", lambda: self.w.palette.set_species(int(occ[site])))
         return menu
+
+    def _oxidation_menu(self, menu: QMenu, site: int) -> None:
+        """'Set oxidation state' of this site's element: each integer state as an occupant (one undo
+        step), the element's table state, and 'Neutralise the model' along the redox ladder."""
+        from core.structure.species import ELEMENT, STATES, codes_of_element
+
+        code = int(self.model.occupancy[site])
+        el = ELEMENT[code]
+        sub = menu.addMenu("Set oxidation state")
+        sub.setObjectName("oxidation_menu")
+        if el in STATES and el != "O" and len(codes_of_element(el)) > 1:
+            for c in codes_of_element(el):
+                label = (f"{el} (table state {self.model.oxidation[el]:g}+)" if c == CODE[el] else SPECIES[c])
+                a = sub.addAction(label)
+                a.setCheckable(True)
+                a.setChecked(c == code)
+                a.triggered.connect(lambda _=False, c=c: self.doc.edit(
+                    [(site, c)], f"Set oxidation state of site {site} to {SPECIES[c]}"))
+        else:
+            sub.addAction(f"{el}: one state only").setEnabled(False)
+        sub.addSeparator()
+        sub.addAction("Neutralise the model (redox ladder)", self.neutralise)
+
+    def neutralise(self) -> None:
+        """Integer charges along the redox ladder, placed by Ewald energy, as one undo step."""
+        from core.energy.valence import assign_oxidation_states
+
+        trial = self.model.copy()
+        trial._listeners = []
+        try:
+            res = assign_oxidation_states(trial)
+        except LayerStudioError as exc:
+            dialogs.show_error(self.w, "Cannot neutralise", str(exc))
+            return
+        if trial.oxidation != self.model.oxidation:
+            self.model.set_oxidation_table(trial.oxidation)  # only with fractional overrides (not undoable)
+        self.model.metadata["valence"] = trial.metadata.get("valence", {})
+        self.doc.set_occupancy(trial.occupancy, "Neutralise (redox ladder)")
+        self.w.statusBar().showMessage(res.note or "already neutral", 8000)
 
     def show_site_info(self, site: int) -> None:
         e = self.w.readouts.site_energies()

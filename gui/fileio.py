@@ -136,6 +136,34 @@ class FileController:
         if path:
             self.export_to(path, opts["kind"], symprec=opts["symprec"])
 
+    def export_dft(self) -> None:
+        """File > Export for DFT: the N lowest configurations found by Monte Carlo, each in its smallest
+        cell with oxidation states (CIF) and VASP inputs, plus summary.csv, in a chosen folder."""
+        from PySide6.QtWidgets import QInputDialog
+
+        n, ok = QInputDialog.getInt(self.w, "Export for DFT", "Lowest configurations to write:", 5, 1, 50)
+        if not ok:
+            return
+        directory = QFileDialog.getExistingDirectory(self.w, "Export for DFT: folder", self.last_dir)
+        if directory:
+            self.export_dft_to(directory, n)
+
+    def export_dft_to(self, directory: str, n: int = 5, sweeps: int = 500) -> None:
+        """Run the Monte Carlo + export in a worker; the status bar reports the result."""
+        from core.io.dft import lowest_configurations
+
+        snapshot = self.doc.model.copy()
+        snapshot._listeners = []
+
+        def done(rows):
+            self.w.statusBar().showMessage(
+                f"Wrote {len(rows)} configurations (smallest cells, VASP inputs) and summary.csv to "
+                f"{directory}", 10000)
+
+        self.w.runner.submit(lowest_configurations, snapshot, directory, n=n, sweeps=sweeps,
+                             label="Export for DFT", on_result=done,
+                             on_error=lambda msg: dialogs.show_error(self.w, "Export for DFT", msg))
+
     def export_to(self, path: str, kind: str, symprec: float | None = None) -> bool:
         """kind: cif, cif-sym, poscar, png2, png4, svg. Structure exports go through core.io.export."""
         try:

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.act_save_as = self._act("file", "Save &as…", f.save_as, "Ctrl+Shift+S")
         self.menus["file"].addSeparator()
         self.act_export = self._act("file", "&Export…", f.export_dialog, "Ctrl+E")
+        self._act("file", "Export for &DFT…", f.export_dft)
         self._quit_separator = self.menus["file"].addSeparator()
         self.act_quit = self._act("file", "&Quit", self.close, "Ctrl+Q")
         self.set_recent(settings.recent_files())

@@ -9,12 +9,15 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from core.structure.species import CODE, DEFAULT_OXIDATION, SPECIES, VACANCY
+from core.structure.species import CODE, DEFAULT_OXIDATION, ELEMENT, SPECIES, VACANCY
 
 from .colors import species_color
 
-#: Palette order: common TM-layer species first, then alkali, then the rest, vacancy last.
+#: Palette order: common TM-layer species first, then alkali, then the rest, vacancy last. Element
+#: buttons place the element at the model's (possibly average) state, shown on the button.
 PALETTE_ORDER = ("Mn", "Li", "Ni", "Co", "Mg", "Na", "Fe", "Al", "Ti", "Va")
+#: Integer oxidation states as occupants (fixed charge per site), below the elements.
+ION_ORDER = ("Ni2+", "Ni3+", "Ni4+", "Mn2+", "Mn3+", "Mn4+", "Co2+", "Co3+", "Co4+", "Fe2+", "Fe3+", "Ti3+")
 
 
 def species_icon(symbol: str, scheme: str | None = None, size: int = 22) -> QIcon:
@@ -62,9 +65,27 @@ class ElementPalette(QWidget):
             self.group.addButton(b, code)
             self.buttons[code] = b
             grid.addWidget(b, n // 2, n % 2)
+        ions = QGridLayout()
+        ions.setSpacing(2)
+        for n, lab in enumerate(ION_ORDER):
+            code = CODE[lab]
+            b = QToolButton()
+            b.setCheckable(True)
+            b.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            b.setIconSize(QSize(14, 14))
+            b.setText(lab)
+            b.setToolTip(f"{lab}: {ELEMENT[code]} with a fixed charge of {lab[len(ELEMENT[code]):-1]}+ on the site")
+            b.setObjectName(f"palette_{lab}")
+            self.group.addButton(b, code)
+            self.buttons[code] = b
+            ions.addWidget(b, n // 2, n % 2)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(grid)
+        states = QLabel("Oxidation states")
+        states.setStyleSheet("color: #666;")
+        lay.addWidget(states)
+        lay.addLayout(ions)
         self.hint = QLabel("Click: place\nDrag: paint\nRight click: menu\nShift+drag: pan, wheel: zoom")
         self.hint.setStyleSheet("color: #666;")
         lay.addWidget(self.hint)
@@ -92,7 +113,7 @@ class ElementPalette(QWidget):
         """Show the model's oxidation states on the buttons (e.g. Ni3+ after an override)."""
         for code, b in self.buttons.items():
             sym = SPECIES[code]
-            if sym != "Va":
+            if sym != "Va" and sym in DEFAULT_OXIDATION:
                 ox = oxidation.get(sym, DEFAULT_OXIDATION[sym])
                 b.setText(f"{sym}{ox:g}+")
 

@@ -217,6 +217,10 @@ class ReadoutPanel(QWidget):
         f.addRow("Formula:", self.lab_formula)
         f.addRow("Per MO2:", self.lab_layer_formula)
         f.addRow("Net charge:", self.lab_charge)
+        self.lab_states = self._value_label()   # counts per oxidation state and how neutrality was reached
+        self.lab_states.setObjectName("oxidation_states")
+        self.lab_states.setWordWrap(True)
+        f.addRow("Oxidation:", self.lab_states)
 
     def _build_capacity(self) -> None:
         f = self._section("capacity", "Theoretical capacity")
@@ -405,6 +409,7 @@ class ReadoutPanel(QWidget):
                                        "neutralising background. Fix the composition or oxidation states.")
         else:
             self.lab_charge.setText("0 (neutral)")
+        self.lab_states.setText(charge_balance_text(m))
         if self.has_capacity:
             self._update_capacity(m)
         o = self.oxygen if oxygen is None else oxygen
@@ -537,6 +542,24 @@ class ReadoutPanel(QWidget):
         self.ordering_text = text
         self._set_document_label(self.lab_ordering, text)
         self.sigOrdering.emit(text)
+
+
+def charge_balance_text(model) -> str:
+    """'Ni 21 Ni3+ + 3 Ni2+ (2.875); Co 3 Co3+ ...' plus how it was reached, or what would neutralise it."""
+    from core.energy.valence import charge_balance, neutral_hint
+
+    b = charge_balance(model)
+    parts = []
+    for el, st in b["states"].items():
+        if el == "O" and list(st["counts"]) == ["O2-"]:
+            continue
+        counts = " + ".join(f"{n} {lab}" for lab, n in st["counts"].items())
+        avg = f" (avg {st['average']:g})" if len(st["counts"]) > 1 else ""
+        parts.append(f"{el}: {counts}{avg}")
+    text = "; ".join(parts)
+    if not b["neutral"]:
+        return text + f"\nTo neutralise: {neutral_hint(model)}"
+    return text + (f"\nHow: {b['how']}" if b["how"] else "\nHow: formal states of the species table")
 
 
 def site_info(model, site: int, site_energy: float | None = None) -> str:

@@ -192,10 +192,10 @@ def write_charge_states(model, directory, steps: int = 10, *, fmt: str = "cif", 
 
 
 def export_configurations(model, configurations, directory, *, smallest: bool = True, fmt: str = "cif",
-                          symprec: float = 1e-3, method: str = "") -> list[dict]:
+                          symprec: float = 1e-3, method: str = "", vasp: bool = False) -> list[dict]:
     """Write each (energy eV, occupancy) of `configurations` (lowest first) as rank_NN.<fmt>, in its
-    smallest cell if `smallest`, plus summary.csv (rank, energies, cell size, formula, file). Returns
-    the CSV rows."""
+    smallest cell if `smallest`, plus summary.csv (rank, energies, cell size, formula, file); with
+    `vasp` also VASP inputs in rank_NN_vasp/ (`write_vasp`). Returns the CSV rows."""
     d = Path(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
@@ -216,6 +216,8 @@ def export_configurations(model, configurations, directory, *, smallest: bool = 
             s = charged_structure(trial)
         name = f"rank_{k:02d}{ext}"
         write_structure(s, d / name)
+        if vasp:
+            write_vasp(s, d / f"rank_{k:02d}_vasp")
         rows.append({"rank": k, "energy_eV": round(float(energy), 6),
                      "energy_eV_per_MO2": round(float(energy) / fu, 6),
                      "dE_meV_per_MO2": round((float(energy) - e0) / fu * 1000, 3),
@@ -231,5 +233,16 @@ def export_configurations(model, configurations, directory, *, smallest: bool = 
     return rows
 
 
-__all__ = ["smallest_cell", "SmallestCell", "charged_structure", "write_structure", "write_vasp",
+def lowest_configurations(model, directory, *, n: int = 5, sweeps: int = 2000, seed: int = 0,
+                          sublattice: str = "tm", vasp: bool = True, abort=None) -> list[dict]:
+    """Monte Carlo (`core.orderings.montecarlo.anneal`, keeping the `n` lowest distinct configurations)
+    then `export_configurations` into `directory` (smallest cells, CSV, VASP inputs). Rows as there."""
+    from core.orderings.montecarlo import run_anneal
+
+    res = run_anneal(model, sweeps=sweeps, seed=seed, sublattice=sublattice, keep=n, abort=abort)
+    return export_configurations(model, res.configurations, directory, vasp=vasp,
+                                 method=f"Monte Carlo {sweeps} sweeps seed {seed} ({sublattice})")
+
+
+__all__ = ["smallest_cell", "lowest_configurations", "SmallestCell", "charged_structure", "write_structure", "write_vasp",
            "write_charge_states", "export_configurations", "initial_magmom", "POTCAR_HELP"]

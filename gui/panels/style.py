@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.structure.species import SPECIES
+from core.structure.species import ELEMENT, SPECIES
 
 #: VESTA colours (pymatgen vis/ElementColorSchemes.yaml); vacancy light grey.
 VESTA_HEX = {"Va": "#D8D8D8", "Li": "#86DF73", "Na": "#F9DC3C", "Mg": "#FB7B15", "Ni": "#B7BBBD",
@@ -42,7 +42,7 @@ def species_rgba(scheme: str | None = None) -> np.ndarray:
     table = _editor_table(scheme)
     if table is not None:
         return table
-    return np.array([_hex_to_rgba(VESTA_HEX[s]) for s in SPECIES], np.float32)
+    return np.array([_hex_to_rgba(VESTA_HEX.get(el, "#808080")) for el in ELEMENT], np.float32)
 
 
 def species_qcolor(code: int):

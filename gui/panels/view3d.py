@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat
 from PySide6.QtWidgets import QLabel
 
-from core.structure.species import SPECIES, VACANCY
+from core.structure.species import ELEMENT, VACANCY
 
 from .style import species_rgba
 
@@ -279,7 +279,7 @@ def _make_view_class():
             self._pos = sc.cart[sites]
             codes = occ[sites]
             table = species_rgba()
-            radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in SPECIES], np.float32)
+            radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in ELEMENT], np.float32)
             self.atoms.setData(pos=self._pos, color=table[codes], size=2.0 * radius[codes])
             self._update_legend(occ)
 
@@ -317,7 +317,7 @@ def _make_view_class():
                 self.marker.setVisible(False)
                 return
             rgba = species_rgba()[code if code is not None else 1]
-            radius = DISPLAY_RADIUS.get(SPECIES[code], 0.4) if code is not None else 0.4
+            radius = DISPLAY_RADIUS.get(ELEMENT[code], 0.4) if code is not None else 0.4
             self.marker.setData(pos=np.asarray(position, float).reshape(1, 3), color=rgba[None, :],
                                 size=2.0 * radius * 1.15)
             self.marker.setVisible(True)
@@ -369,7 +369,7 @@ def _make_view_class():
             # projected radius in px of each atom (sprites are sized in Angstrom)
             px_per_A = self.height() / (2 * depth * np.tan(np.radians(self.opts["fov"] / 2)))
             occ = self._occ[self._sites]
-            radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in SPECIES])[occ] * px_per_A
+            radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in ELEMENT])[occ] * px_per_A
             hit = np.flatnonzero(d <= np.maximum(radius, 3.0))
             if not len(hit):
                 near = np.flatnonzero(d <= tolerance_px)

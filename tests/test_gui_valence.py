@@ -1,0 +1,96 @@
+"""Oxidation states in the window, with real clicks: place Ni3+ from the palette, change it to Ni2+ with
+the right-click menu, readouts (net charge, states, energy) follow; neutralise as one undo step."""
+from __future__ import annotations
+
+import pytest
+from gui_helpers import assert_close, click_site, fresh_energy, make_window, wait_engine
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from core.structure.model import Model
+from core.structure.species import CODE
+
+
+def _menu_action(menu, text):
+    for act in menu.actions():
+        if act.text() == text:
+            return act
+        if act.menu() is not None:
+            found = _menu_action(act.menu(), text)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.slow
+def test_place_ni3_then_right_click_to_ni2_readouts_follow(qtbot, isolated_settings, messages, monkeypatch):
+    from gui import editing
+
+    model = Model.build("O3", "Li", "3", 1, tm_spec="Co", seed=0)  # LiCoO2: neutral with Co3+
+    w = make_window(qtbot, model)
+    wait_engine(qtbot, w)
+    view = w.layer_view
+    site = int(view.sites[4])
+    assert model.occupancy[site] == CODE["Co"]
+
+    # the palette lists the oxidation states: a real click on its Ni3+ button, then on the site
+    button = w.palette.buttons[CODE["Ni3+"]]
+    assert button.text() == "Ni3+"
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert w.palette.species() == CODE["Ni3+"]
+    click_site(qtbot, view, site)
+    assert model.occupancy[site] == CODE["Ni3+"]
+    QApplication.processEvents()
+    assert w.readouts.lab_charge.text() == "0 (neutral)"          # Co3+ -> Ni3+ keeps the balance
+    qtbot.waitUntil(lambda: "1 Ni3+" in w.readouts.lab_states.text(), timeout=3000)
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
+
+    # a real right click opens the site menu; "Set oxidation state" offers the Ni states
+    shown = []
+    monkeypatch.setattr(editing, "popup_menu", lambda menu, pos: shown.append(menu))
+    click_site(qtbot, view, site, button=Qt.RightButton)
+    assert shown
+    sub = next(a.menu() for a in shown[-1].actions() if a.text() == "Set oxidation state")
+    labels = [a.text() for a in sub.actions()]
+    assert {"Ni2+", "Ni3+", "Ni4+"} <= set(labels)
+    _menu_action(sub, "Ni2+").trigger()
+    assert model.occupancy[site] == CODE["Ni2+"]
+    assert "oxidation state" in w.document.undo_stack.undoText()
+    QApplication.processEvents()
+    # one Ni3+ -> Ni2+: the cell is 1 e short, and the readouts say so and how to fix it
+    qtbot.waitUntil(lambda: "-1.000 e" in w.readouts.lab_charge.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "1 Ni2+" in w.readouts.lab_states.text(), timeout=3000)
+    assert "To neutralise" in w.readouts.lab_states.text()
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
+
+    # Neutralise from the same menu: one undo step, back to zero net charge
+    n = w.document.undo_stack.count()
+    click_site(qtbot, view, site, button=Qt.RightButton)
+    sub = next(a.menu() for a in shown[-1].actions() if a.text() == "Set oxidation state")
+    _menu_action(sub, "Neutralise the model (redox ladder)").trigger()
+    QApplication.processEvents()
+    assert abs(model.net_charge) < 1e-9 and w.document.undo_stack.count() == n + 1
+    qtbot.waitUntil(lambda: w.readouts.lab_charge.text() == "0 (neutral)", timeout=3000)
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
+    w.document.undo_stack.undo()
+    assert model.occupancy[site] == CODE["Ni2+"] and abs(model.net_charge + 1) < 1e-9
+
+
+@pytest.mark.slow
+def test_file_export_for_dft(qtbot, isolated_settings, messages, tmp_path):
+    """File > Export for DFT runs Monte Carlo in a worker and writes the lowest configurations (smallest
+    cells with oxidation states), their VASP inputs and summary.csv."""
+    import csv
+
+    from gui_helpers import wait_idle
+
+    model = Model.build("O3", "Li", "4", 1, tm_spec="Ni:1/2,Mn:1/2", seed=0)
+    w = make_window(qtbot, model)
+    assert any(a.text() == "Export for &DFT…" for a in w.menus["file"].actions())
+    w.files.export_dft_to(str(tmp_path), n=2, sweeps=20)
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: (tmp_path / "summary.csv").exists(), timeout=20000)
+    rows = list(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert 1 <= len(rows) <= 2
+    assert (tmp_path / "rank_01.cif").exists() and (tmp_path / "rank_01_vasp" / "INCAR").exists()
+    assert "Ni2+" in (tmp_path / "rank_01.cif").read_text()
