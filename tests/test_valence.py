@@ -255,3 +255,16 @@ def test_lowest_configurations_with_csv(tmp_path, capsys):
     assert energies == sorted(energies) and len(set(energies)) == len(energies)
     for r in rows:
         assert (tmp_path / "dft" / r["file"]).exists() and int(r["n_atoms"]) <= 64
+
+
+def test_pymatgen_json_round_trip_keeps_integer_charges(tmp_path):
+    """Ni2+ and Ni3+ written per site come back as Ni2+ and Ni3+ occupants: same energy, same counts."""
+    from core.io.export import export_model
+    from core.io.project import open_model
+
+    m = build("Ni:4/5,Co:1/10,Mn:1/10", "5x2")
+    assign_oxidation_states(m)
+    export_model(m, tmp_path / "nmc.pmg.json")
+    back, _ = open_model(tmp_path / "nmc.pmg.json")
+    assert back.species_counts() == m.species_counts()
+    assert ewald_summary(back)["ewald_eV"] == pytest.approx(ewald_summary(m)["ewald_eV"], abs=1e-6)

@@ -29,7 +29,7 @@ from core.io.layers import classify_stacking, find_layer_axis, stacking_letters
 from core.io.mapping import MAX_DISPLACEMENT, SiteLocator, nice_matrix, place
 from core.structure.hosts import make_host
 from core.structure.model import Model, fill_random
-from core.structure.species import ALKALI, CODE, OXYGEN, SPECIES, VACANCY
+from core.structure.species import ALKALI, CODE, OXYGEN, SPECIES, STATES, VACANCY, ion_label
 from core.structure.supercell import Supercell, parse_supercell_spec
 
 #: Default tolerance (Angstrom) for reducing a symmetrized CIF to its primitive cell.
@@ -189,6 +189,7 @@ def _site_table(structure, name: str):
     comps, unknown = [], set()
     oxi_sum, oxi_w = defaultdict(float), defaultdict(float)
     oxi_seen = defaultdict(set)
+    ionic = _ionic_elements(structure)  # several integer states of one element: Ni2+/Ni3+ occupants
     for site in structure:
         comp: dict[int, float] = {}
         for sp, occ in site.species.items():
@@ -204,9 +205,10 @@ def _site_table(structure, name: str):
             if sym not in CODE or sym == "Va":
                 unknown.add(sym)
                 continue
-            comp[CODE[sym]] = comp.get(CODE[sym], 0.0) + _snap(float(occ))
             oxi = getattr(sp, "oxi_state", None)
-            if oxi is not None:
+            code = CODE[ion_label(sym, int(round(oxi)))] if sym in ionic else CODE[sym]
+            comp[code] = comp.get(code, 0.0) + _snap(float(occ))
+            if oxi is not None and sym not in ionic:
                 oxi_sum[sym] += float(oxi) * float(occ)
                 oxi_w[sym] += float(occ)
                 oxi_seen[sym].add(float(oxi))
@@ -238,6 +240,20 @@ def _site_table(structure, name: str):
                 states = ", ".join(f"{s:+g}" for s in sorted(oxi_seen[sym]))
                 notes.append(f"{sym} has several oxidation states in the file ({states}): using the mean {val:+.3g}")
     return comps, o_w, tm_w, cat_w, oxidation, notes
+
+
+def _ionic_elements(structure) -> set:
+    """Elements whose sites carry more than one integer oxidation state, all in the species table
+    (e.g. Ni2+ and Ni3+ written by Layer Studio): they are read as ion occupants, site by site."""
+    seen = defaultdict(set)
+    for site in structure:
+        for sp in site.species:
+            oxi = getattr(sp, "oxi_state", None)
+            if oxi is not None and getattr(sp, "symbol", None) in STATES:
+                seen[sp.symbol].add(float(oxi))
+    return {el for el, st in seen.items() if len(st) > 1
+            and all(abs(v - round(v)) < 1e-9 and int(round(v)) in STATES[el][1] for v in st)
+            and len(STATES[el][1]) > 1}
 
 
 def _check_cell(structure, name: str) -> None:
