@@ -173,7 +173,7 @@ def format_info(d: dict) -> str:
         lines.append(f"  to fix      {d['neutral_hint']}")
     shown = {"formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
              "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2",
-             "oxidation_states", "oxidation_note", "neutral_hint"}
+             "oxidation_states", "oxidation_note", "neutral_hint", "framework_space_group"}
     for key, val in d.items():  # blocks added by later analyses
         if key not in shown:
             lines.append(f"{key:<13} {_brief(val)}")
