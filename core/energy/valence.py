@@ -5,7 +5,7 @@
     res = assign_oxidation_states(model, overrides={"Ni": 3})  # Ni fixed at 3+, the rest follows
     res.note   # 'Ni: 28 Ni3+ + 4 Ni2+ to neutralise (placed by Ewald energy: ...)'
 
-How (docs/science.md, "Oxidation states and neutrality"):
+How (docs/science.md §12):
 
 1. Ion codes already on sites (Ni3+ placed by the user) are fixed; element codes (``Ni``) are free and
    start at the model's table state, or at the `overrides` state, which is then fixed as well.

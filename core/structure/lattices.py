@@ -11,8 +11,7 @@ holds leave a residual: the remaining weight falls back to the host default
 (`core.structure.hosts.DEFAULTS`), which the source string names. O heights stay the host defaults.
 
 Values are room-temperature powder-diffraction lattice parameters on hexagonal axes (monoclinic
-Li2MnO3 converted: a_hex = mean(a_m / sqrt 3, b_m / 3), c_hex = 3 c_m sin beta); see docs/science.md
-("Lattice parameters from the composition").
+Li2MnO3 converted: a_hex = mean(a_m / sqrt 3, b_m / 3), c_hex = 3 c_m sin beta); see docs/science.md §13.
 """
 from __future__ import annotations
 
@@ -94,7 +93,7 @@ def composition_lattice(stacking: str, alkali: str, tm_spec: str) -> LatticeEsti
     members = [m for m in END_MEMBERS if m.alkali == alk and m.family == family]
     if st not in SLABS or not members:
         return None
-    x = {}
+    x: dict[str, float] = {}
     for code, f in parse_spec(tm_spec).items():
         if code != VACANCY:
             el = ELEMENT[code]
