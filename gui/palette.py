@@ -39,6 +39,12 @@ def species_icon(symbol: str, scheme: str | None = None, size: int = 22) -> QIco
     return QIcon(pm)
 
 
+def _element_text(sym: str, ox: float) -> str:
+    """Element button text: the element with the (table, possibly average) state it places, e.g.
+    'Ni (2+)' or 'Ni (2.875+)', told apart from the integer-state buttons below ('Ni3+')."""
+    return f"{sym} ({ox:g}+)"
+
+
 class ElementPalette(QWidget):
     """Signal sigSpeciesChanged(code) when the selected species changes."""
 
@@ -57,8 +63,7 @@ class ElementPalette(QWidget):
             b.setCheckable(True)
             b.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
             b.setIconSize(QSize(18, 18))
-            ox = DEFAULT_OXIDATION[sym]
-            b.setText(sym if sym == "Va" else f"{sym}{int(ox)}+")
+            b.setText(sym if sym == "Va" else _element_text(sym, DEFAULT_OXIDATION[sym]))
             key = (n + 1) % 10
             b.setToolTip(f"{'Vacancy' if sym == 'Va' else sym} (key {key})")
             b.setMinimumWidth(64)
@@ -114,8 +119,7 @@ class ElementPalette(QWidget):
         for code, b in self.buttons.items():
             sym = SPECIES[code]
             if sym != "Va" and sym in DEFAULT_OXIDATION:
-                ox = oxidation.get(sym, DEFAULT_OXIDATION[sym])
-                b.setText(f"{sym}{ox:g}+")
+                b.setText(_element_text(sym, oxidation.get(sym, DEFAULT_OXIDATION[sym])))
 
     @staticmethod
     def shortcut_keys() -> list[tuple[str, int]]:

@@ -558,7 +558,7 @@ def charge_balance_text(model) -> str:
         parts.append(f"{el}: {counts}{avg}")
     text = "; ".join(parts)
     if not b["neutral"]:
-        return text + f"\nTo neutralise: {neutral_hint(model)}"
+        return text + f"\nTo neutralise: {neutral_hint(model, 'right-click > Set oxidation state > Neutralise')}"
     return text + (f"\nHow: {b['how']}" if b["how"] else "\nHow: formal states of the species table")
 
 

@@ -383,18 +383,41 @@ def _label(el: str, v: float) -> str:
     return f"{el}{'' if mag == '1' else mag}{'+' if v >= 0 else '-'}"
 
 
-def neutral_hint(model) -> str:
-    """'' for a neutral model, else one line naming what would neutralise it (or why nothing can)."""
-    q = float(model.charges().sum())
+def neutral_hint(model, action: str = "") -> str:
+    """'' for a neutral model, else one line naming what would neutralise it (or why nothing can).
+
+    Cheap enough for every click (O(N) once, then per species code): the ladder walk of
+    `assign_oxidation_states` on the element-code counts, without placing anything. `action`: how
+    to do it in the caller's words, appended in brackets."""
+    occ = model.occupancy
+    per_code = np.bincount(occ.astype(np.int64), minlength=len(SPECIES))
+    from core.structure.species import charge_by_code
+
+    qtab = charge_by_code(model.oxidation)
+    q = float(per_code @ qtab)
     if abs(q) < 1e-6:
         return ""
-    trial = model.copy()
-    trial._listeners = []
-    try:
-        res = assign_oxidation_states(trial, place=False)
-    except OxidationStateError as exc:
-        return str(exc)
-    return f"net charge {q:+g} e; neutral with {res.note.split(' to neutralise')[0]}"
+    free = {el: int(per_code[CODE[el]]) for el in STATES
+            if el != "O" and len(STATES[el][1]) > 1 and per_code[CODE[el]]}
+    start = {el: float(model.oxidation[el]) for el in free}
+    states, residual = _ladder_neutralise(q, free, start)
+    if abs(residual) > 1e-6:
+        trial = model.copy()
+        trial._listeners = []
+        try:
+            assign_oxidation_states(trial, place=False)
+        except OxidationStateError as exc:
+            return str(exc)
+    parts = []
+    for el, n in free.items():
+        x = states[el]
+        if abs(x - start[el]) < _TOL:
+            continue
+        lo = int(np.floor(x + 1e-9))
+        n_hi = int(round((x - lo) * n))
+        parts.append(f"{el}: " + (f"{n_hi} {ion_label(el, lo + 1)} + " if n_hi else "") +
+                     (f"{n - n_hi} {ion_label(el, lo)}" if n - n_hi else ""))
+    return f"net charge {q:+g} e; neutral with " + "; ".join(parts) + (f" ({action})" if action else "")
 
 
 __all__ = ["assign_oxidation_states", "neutral_by_default", "charge_arrangement", "parse_oxidation",

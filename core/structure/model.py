@@ -194,13 +194,20 @@ class Model:
         """Element -> {"counts": {state label: sites}, "average": mean charge} from the per-site charges
         (the one source of truth used by energy, capacity and exports). States are labelled like
         'Ni3+'; a fractional (average-valence) state like 'Ni2.875+'."""
-        q = self.charges()
+        per_code = np.bincount(self.occupancy.astype(np.int64), minlength=len(SPECIES))
+        qtab = charge_by_code(self.oxidation)
         out: dict[str, dict] = {}
-        for el in self.counts():
-            sites = np.flatnonzero(np.isin(self.occupancy, codes_of_element(el)))
-            vals, n = np.unique(np.round(q[sites], 6), return_counts=True)
-            out[el] = {"counts": {_state_label(el, v): int(k) for v, k in zip(vals.tolist(), n.tolist())},
-                       "average": round(float(q[sites].mean()), 6)}
+        for el in (*CATIONS, "O"):
+            codes = [c for c in codes_of_element(el) if per_code[c]]
+            if not codes:
+                continue
+            counts: dict[str, int] = {}
+            for c in sorted(codes, key=lambda c: qtab[c]):
+                lab = _state_label(el, float(qtab[c]))
+                counts[lab] = counts.get(lab, 0) + int(per_code[c])
+            n = sum(int(per_code[c]) for c in codes)
+            out[el] = {"counts": counts,
+                       "average": round(float(sum(qtab[c] * per_code[c] for c in codes)) / n, 6)}
         return out
 
     def formula_units(self) -> int:
