@@ -94,3 +94,21 @@ def test_file_export_for_dft(qtbot, isolated_settings, messages, tmp_path):
     assert 1 <= len(rows) <= 2
     assert (tmp_path / "rank_01.cif").exists() and (tmp_path / "rank_01_vasp" / "INCAR").exists()
     assert "Ni2+" in (tmp_path / "rank_01.cif").read_text()
+
+
+def test_new_model_dialog_lattice_follows_composition(qtbot, isolated_settings):
+    """Typing LiNiO2's TM layer moves a and c to LiNiO2's lattice (a 2.878, c 14.19 Angstrom); the
+    source is shown; untouched estimates reach the model with their source."""
+    from gui.dialogs import NewModelDialog, build_model
+
+    dlg = NewModelDialog(defaults={"supercell": "2", "layers": 1, "ordering": "random", "tm_spec": "Co"})
+    qtbot.addWidget(dlg)
+    assert abs(dlg.a.value() - 2.8156) < 1e-4
+    dlg.tm_spec.setText("Ni")
+    assert abs(dlg.a.value() - 2.878) < 1e-4 and abs(dlg.c.value() - 14.19) < 1e-3
+    assert "LiNiO2" in dlg.lattice_source.text()
+    m = build_model(dlg.params())
+    assert "LiNiO2" in m.metadata["lattice_source"]["a"]
+    assert abs(m.net_charge) < 1e-9 and m.species_counts()["Ni3+"] == 4   # built neutral
+    dlg.a.setValue(2.9)                                                  # an edited value is the user's
+    assert build_model(dlg.params()).metadata["lattice_source"]["a"] == "user"
