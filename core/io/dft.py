@@ -5,9 +5,9 @@ Every structure carries each site's oxidation state (`Model.charges()`, or the p
 charge state), so pymatgen's `EwaldSummation` on what is written reproduces the app's energy and
 pymatgen's input sets see Ni2+ and Ni3+ as different species (MAGMOM, symmetry).
 
-* `smallest_cell(model)`: pymatgen `get_primitive_structure` of the charged structure (species are
-  compared with their oxidation states, so a charge order is kept); Ewald energy per formula unit is
-  unchanged by construction and checked (`SmallestCell.energy_per_fu_eV`).
+* `smallest_cell(model)`: spglib's primitive cell of the charged structure (species are compared with
+  their oxidation states, so a charge order is kept; no idealisation), Niggli-reduced; the Ewald energy
+  per formula unit is unchanged by construction and checked (`SmallestCell.energy_per_fu_eV`).
 * `write_vasp(structure, directory)`: `MPRelaxSet` (Materials Project GGA(+U) relaxation): POSCAR,
   KPOINTS and INCAR, MAGMOM from the oxidation states (`initial_magmom`: d-electron count, high spin
   for 3d ions except low-spin Co3+/Co4+/Ni3+/Ni4+, low spin for 4d/5d) and +U where the set applies it
@@ -67,6 +67,30 @@ def _oxi(v: float):
     return int(round(v)) if abs(v - round(v)) < 1e-9 else round(v, 6)
 
 
+def _primitive(s, symprec: float):
+    """spglib's primitive cell of `s` (species with their oxidation states are distinct types; no
+    idealisation, so positions are those of the model), Niggli-reduced; `s` itself if spglib finds none."""
+    import warnings
+
+    import spglib
+    from pymatgen.core import Lattice, Structure
+
+    from core.structure.symmetry import spglib_cell
+
+    lat, frac, types = spglib_cell(s)
+    first = {int(t): i for i, t in reversed(list(enumerate(types.tolist())))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = spglib.standardize_cell((lat, frac, types), to_primitive=True, no_idealize=True, symprec=symprec)
+    if res is None or len(res[2]) >= len(s):
+        return s
+    plat, pfrac, ptypes = res
+    species = [s[first[int(t)]].specie for t in ptypes]
+    mag = [s[first[int(t)]].properties.get("magmom", 0.0) for t in ptypes]
+    prim = Structure(Lattice(plat), species, pfrac, site_properties={"magmom": mag})
+    return prim.get_reduced_structure()
+
+
 @dataclass
 class SmallestCell:
     structure: object
@@ -77,17 +101,26 @@ class SmallestCell:
     formula: str
 
 
+#: Largest reduced cell whose Ewald energy is re-summed as a check (a direct sum costs O(n^2) set-up).
+CHECK_MAX_ATOMS = 300
+
+
 def smallest_cell(model, *, symprec: float = 1e-3, occupancy=None, charges=None) -> SmallestCell:
     """The configuration in its smallest periodic cell (module docstring); ExportError if the Ewald
-    energy per formula unit changed by more than 1e-6 eV (it cannot, unless the reduction failed)."""
+    energy per formula unit changed by more than 1e-6 eV (it cannot, unless the reduction failed).
+    The check sums the reduced cell directly, so it is skipped for cells of more than
+    `CHECK_MAX_ATOMS` atoms (and for a cell that does not reduce, whose energy is the model's)."""
     from core.energy.ewald import get_engine, structure_energy
 
     s = charged_structure(model, occupancy, charges)
-    prim = s.get_primitive_structure(tolerance=float(symprec), use_site_props=False)
+    prim = _primitive(s, float(symprec))
     q = np.asarray(model.charges() if charges is None else charges, dtype=float)
     e_model = get_engine(model.supercell).energy(q)
     fu_model = s.composition.get_reduced_composition_and_factor()[1]
     fu_prim = prim.composition.get_reduced_composition_and_factor()[1]
+    if len(prim) == len(s) or len(prim) > CHECK_MAX_ATOMS:
+        e = e_model / fu_model
+        return SmallestCell(prim, len(prim), len(s), e, e, prim.composition.reduced_formula)
     e_prim = structure_energy(prim)
     if abs(e_prim / fu_prim - e_model / fu_model) > 1e-6:
         raise ExportError(f"smallest cell changed the Ewald energy per formula unit "
