@@ -216,7 +216,7 @@ def _site_table(structure, name: str):
     if unknown:
         raise StructureImportError(
             f"{name}: unsupported element(s) {', '.join(sorted(unknown))}; Layer Studio models "
-            f"{', '.join(SPECIES[1:])}")
+            f"{', '.join(s for s in STATES if s != 'O')}")
     n = len(comps)
     o_w = np.array([c.get(OXYGEN, 0.0) for c in comps])
     cat_w = np.array([sum(v for k, v in c.items() if k != OXYGEN) for c in comps])
