@@ -190,28 +190,30 @@ def capacity(model, *, alkali_layer_only: bool = False, max_oxidation: dict | No
         table, note = oxidation_table(oxidation), ""
     maxox = max_oxidation_table(max_oxidation)
     counts = model.counts()
-    q_site = charge_by_code(table)[model.occupancy]  # the per-site charges (ion occupants keep theirs)
-    elem = np.array(ELEMENT, dtype=object)[model.occupancy]
+    # the per-site charges (ion occupants keep theirs), summed per species code
+    qtab = charge_by_code(table)
+    per_code = np.bincount(model.occupancy.astype(np.int64), minlength=len(qtab))
+    elem_codes = {s: [c for c in np.flatnonzero(per_code).tolist() if ELEMENT[c] == s] for s in counts}
     fu = model.formula_units()
     if fu == 0:
         raise OxidationStateError("the model has no oxygen; capacity is per formula unit of 2 O")
     n_alk = len(extractable_alkali_sites(model, alkali_layer_only)) / fu
-    redox = sum(float(np.clip(maxox[s] - q_site[elem == s], 0.0, None).sum()) for s in counts if s in maxox) / fu
+    redox = sum(float(per_code[c]) * max(0.0, maxox[s] - float(qtab[c]))
+                for s in counts if s in maxox for c in elem_codes[s]) / fu
     n_cat = min(n_alk, redox)
     n_an = n_alk - n_cat
     M = model.molar_mass_per_MO2()
     q_tot, q_cat = mAh_per_g(n_alk, M), mAh_per_g(n_cat, M)
     mass_g = sum(ATOMIC_MASS[s] * n for s, n in counts.items()) / AVOGADRO
     density = mass_g / (model.supercell.volume * 1e-24)
-    present = {s: _average(q_site[elem == s]) for s in counts}
+    present = {s: _average(sum(float(per_code[c] * qtab[c]) for c in elem_codes[s]) / counts[s]) for s in counts}
     return Capacity(total=q_tot, cationic=q_cat, anionic=q_tot - q_cat, total_mAh_cm3=q_tot * density,
                     n_alkali=n_alk, n_cationic=n_cat, n_anionic=n_an, molar_mass=M, density=density,
                     oxidation=present, max_oxidation={s: maxox[s] for s in present if s in maxox},
                     note=note)
 
 
-def _average(q: np.ndarray) -> float:
-    v = float(q.mean())
+def _average(v: float) -> float:
     return float(round(v)) if abs(v - round(v)) < 1e-9 else v
 
 

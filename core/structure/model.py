@@ -177,24 +177,28 @@ class Model:
     def counts(self, sites: np.ndarray | None = None) -> dict[str, int]:
         """Element -> number of atoms (vacancies excluded) among `sites` (default all); ions such as
         Ni2+ and Ni3+ count as their element. See `species_counts` for the split by occupant."""
-        occ = self.occupancy if sites is None else self.occupancy[sites]
+        per_code = self._per_code(sites)
         c: Counter = Counter()
-        for k, n in Counter(occ.tolist()).items():
+        for k in np.flatnonzero(per_code).tolist():
             if k != VACANCY:
-                c[ELEMENT[k]] += n
+                c[ELEMENT[k]] += int(per_code[k])
         return {e: c[e] for e in (*CATIONS, "O") if c.get(e)}
 
     def species_counts(self, sites: np.ndarray | None = None) -> dict[str, int]:
         """Species label (element or ion, e.g. 'Ni3+') -> number of sites holding it (vacancies excluded)."""
+        per_code = self._per_code(sites)
+        return {SPECIES[k]: int(per_code[k]) for k in np.flatnonzero(per_code).tolist() if k != VACANCY}
+
+    def _per_code(self, sites=None) -> np.ndarray:
+        """(len(SPECIES),) number of sites holding each code among `sites` (default all)."""
         occ = self.occupancy if sites is None else self.occupancy[sites]
-        c = Counter(occ.tolist())
-        return {SPECIES[k]: n for k, n in sorted(c.items()) if k != VACANCY}
+        return np.bincount(np.asarray(occ, dtype=np.int64), minlength=len(SPECIES))
 
     def oxidation_states(self) -> dict[str, dict]:
         """Element -> {"counts": {state label: sites}, "average": mean charge} from the per-site charges
         (the one source of truth used by energy, capacity and exports). States are labelled like
         'Ni3+'; a fractional (average-valence) state like 'Ni2.875+'."""
-        per_code = np.bincount(self.occupancy.astype(np.int64), minlength=len(SPECIES))
+        per_code = self._per_code()
         qtab = charge_by_code(self.oxidation)
         out: dict[str, dict] = {}
         for el in (*CATIONS, "O"):
