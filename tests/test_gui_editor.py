@@ -140,8 +140,8 @@ def test_honeycomb_preset_rings_and_reference_readouts(qtbot, isolated_settings,
     assert abs(total - 458.9) < 0.2                      # docs/science.md §8, Li2MnO3
     hist = [int(x) for x in w.readouts.lab_lioli_hist.text().split("(")[0].split("/")]
     assert hist[1] == len(model.supercell.o_sites) and hist[0] == hist[2] == hist[3] == 0   # docs/science.md §9
-    qtbot.waitUntil(lambda: w.readouts.space_group_text not in ("", "?"), timeout=15000)
-    assert "(12)" in w.readouts.space_group_text          # C2/m stacking of honeycomb layers
+    # the space group is recomputed after a debounce: the random model's "P1 (1)" may still be shown
+    qtbot.waitUntil(lambda: "(12)" in w.readouts.space_group_text, timeout=15000)   # C2/m honeycomb stacking
     assert "C2/m" in w.lab_sg.text()
     assert_close(w.readouts.energy_eV, fresh_energy(model))
 
