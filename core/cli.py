@@ -191,6 +191,11 @@ def cmd_anneal(args) -> int:
            "kT_start_eV": res.temperatures[0], "kT_end_eV": res.temperatures[1],
            "ordering": {k: rec[k] for k in ("label", "confidence", "isolated_minority_fraction")},
            "output": str(args.output)}
+    from core.energy.valence import charge_arrangement
+
+    arrangement = charge_arrangement(model)  # mixed integer states (Ni2+/Ni3+): who sits next to whom
+    if arrangement:
+        out["charge_arrangement"] = arrangement
     if args.json:
         print(json.dumps(out, default=_jsonable))
     else:
@@ -198,6 +203,8 @@ def cmd_anneal(args) -> int:
               f"({res.attempts} swaps in {res.seconds:.2f} s, kT {res.temperatures[0]:.3g} -> "
               f"{res.temperatures[1]:.3g} eV)")
         print(f"ordering {rec['label']} {rec['confidence']:.2f}; {msg}")
+        for state, nb in arrangement.items():
+            print(f"  {state} in-plane neighbours: " + ", ".join(f"{k} {v:g}" for k, v in nb.items()))
     return 0
 
 
