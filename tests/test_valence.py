@@ -275,3 +275,21 @@ def test_pymatgen_json_round_trip_keeps_integer_charges(tmp_path):
     back, _ = open_model(tmp_path / "nmc.pmg.json")
     assert back.species_counts() == m.species_counts()
     assert ewald_summary(back)["ewald_eV"] == pytest.approx(ewald_summary(m)["ewald_eV"], abs=1e-6)
+
+
+def test_imported_li_deficient_linio2_puts_ni2_on_the_antisites(capsys, tmp_path):
+    """Li(1-z)Ni(1+z)O2 (Ni on the Li 3a site): neutrality needs 2z Ni2+ per formula unit; the Ewald
+    placement puts every interlayer Ni as Ni2+ and the same number of Ni2+ in the TM layer, the
+    distribution of Rougier, Gravereau & Delmas, J. Electrochem. Soc. 143 (1996) 1168."""
+    from pathlib import Path
+
+    from core.io.project import open_model
+
+    cif = Path(__file__).parent / "fixtures" / "structures" / "LiNiO2_3a_mixing.cif"
+    m, report = open_model(cif)
+    assert m.net_charge == pytest.approx(0, abs=1e-9) and "to neutralise" in report["oxidation_states"]
+    sc = m.supercell
+    alk, tm = m.species_counts(sc.alkali_sites), m.species_counts(sc.tm_sites)
+    n_anti = sum(n for k, n in alk.items() if k.startswith("Ni"))
+    assert n_anti > 0 and alk.get("Ni2+", 0) == n_anti            # every antisite Ni is Ni2+
+    assert tm.get("Ni2+", 0) == n_anti                            # and as many Ni2+ in the TM layer
