@@ -277,6 +277,7 @@ def test_pymatgen_json_round_trip_keeps_integer_charges(tmp_path):
     assert ewald_summary(back)["ewald_eV"] == pytest.approx(ewald_summary(m)["ewald_eV"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_imported_li_deficient_linio2_puts_ni2_on_the_antisites(capsys, tmp_path):
     """Li(1-z)Ni(1+z)O2 (Ni on the Li 3a site): neutrality needs 2z Ni2+ per formula unit; the Ewald
     placement puts every interlayer Ni as Ni2+ and the same number of Ni2+ in the TM layer, the
