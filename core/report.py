@@ -78,8 +78,13 @@ def _section_ordering(model, opts) -> dict:
     from core.orderings.recognition import recognise
 
     r = recognise(model)
-    return {"ordering": {k: r[k] for k in ("label", "confidence", "isolated_minority_fraction",
-                                           "minority", "majority")}}
+    # superlattice {matrix (a1, a2 units), name (Wood), index, hnf}: None values when nothing periodic
+    # fits, then warren_cowley (first three shells) describes the short-range order instead
+    out = {k: r[k] for k in ("label", "confidence", "superlattice", "motif", "per_layer",
+                             "isolated_minority_fraction", "minority", "majority")}
+    if r["superlattice"]["name"] is None:
+        out["warren_cowley"] = r["warren_cowley"]
+    return {"ordering": out}
 
 
 def _section_ewald(model, opts) -> dict:
@@ -147,7 +152,16 @@ def format_info(d: dict) -> str:
                 lines.append(f"framework     {fw['symbol']} ({fw['number']}) with the alkali layers emptied (TM + O)")
     if "net_charge" in d:
         lines.append(f"net charge    {d['net_charge']:+g} e")
-    shown = {"formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
+    o = d.get("ordering")
+    if isinstance(o, dict) and "label" in o:
+        sl = (o.get("superlattice") or {}).get("name")
+        cell = f" on {sl}" if sl and sl != o["label"] else ""
+        lines.append(f"ordering      {o['label']}{cell}, confidence {o['confidence']:.2f}")
+        layers = o.get("per_layer") or []
+        if len(layers) > 1:
+            lines.append("              per layer: " + "; ".join(f"{p['layer']}: {p['label']} {p['confidence']:.2f}"
+                                                           for p in layers))
+    shown = {"ordering", "formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
              "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2"}
     for key, val in d.items():  # blocks added by later analyses
         if key not in shown:
