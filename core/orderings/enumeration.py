@@ -136,4 +136,121 @@ def enumerate_orderings(model, sublattice: str = "tm", *, max_configurations: in
     return out
 
 
-__all__ = ["count_configurations", "enumerate_orderings", "site_permutations", "MAX_CONFIGURATIONS"]
+def hnf_cells(index: int) -> list[np.ndarray]:
+    """Every sublattice of index `index` of the in-plane lattice, as HNF rows [[a, 0], [b, c]]."""
+    out = []
+    for a in range(1, index + 1):
+        if index % a:
+            continue
+        c = index // a
+        for b in range(a):
+            out.append(np.array([[a, 0], [b, c]], dtype=np.int64))
+    return out
+
+
+def _group_arrangements(groups, codes_counts, batch):
+    """Yield (b, n_total) int8 rows: every joint arrangement of several groups (product of each
+    group's multiset permutations), in blocks."""
+    first = [np.vstack(list(_arrangements(len(g), c, k, batch))) for g, (c, k) in zip(groups, codes_counts)]
+    if len(first) == 1:
+        for i in range(0, len(first[0]), batch):
+            yield first[0][i:i + batch]
+        return
+    A, B = first[0], first[1] if len(first) == 2 else None
+    if B is None:
+        raise ResourceLimitError("small-cell enumeration handles at most two sublattices")
+    step = max(1, batch // max(len(B), 1))
+    for i in range(0, len(A), step):
+        a = A[i:i + step]
+        yield np.concatenate([np.repeat(a, len(B), axis=0), np.tile(B, (len(a), 1))], axis=1)
+
+
+def small_cell_ground_states(model, sublattice: str = "tm", *, max_index: int = 12,
+                             max_configurations: int = 2_000_000, batch: int = 16384) -> list[dict]:
+    """Lowest Ewald energy among arrangements that repeat in a small in-plane cell, tiled into `model`.
+
+    Every sublattice of index d <= max_index of the in-plane lattice that the supercell's own lattice
+    lies in (so the small cell tiles the supercell) and on which every sublattice's composition is
+    integral is enumerated exhaustively (the sublattices of `sublattice` jointly; for "all", the TM and
+    alkali layers together), each with its own Ewald engine. The sites that do not move must repeat
+    in the small cell. This gives the exact ground state among orderings of period index <= max_index,
+    an independent upper bound for Monte Carlo on the supercell (and the ground state whenever the
+    true ordering is that small).
+
+    Returns [{"index", "cell" (2, 2) rows, "energy_eV" of the supercell, "energy_eV_per_MO2",
+    "occupancy" (N,) int8 tiled into `model`, "arrangements"}], lowest first (one entry per cell).
+    """
+    from core.energy.ewald import get_engine
+    from core.orderings.superlattice import coset_labels
+    from core.structure.model import Model
+    from core.structure.species import charge_by_code
+    from core.structure.supercell import Supercell
+
+    sc = model.supercell
+    sites, group = active_sites(model, sublattice)
+    groups = [sites[group == g] for g in np.unique(group)]
+    det = sc.det
+    qtab = charge_by_code(model.oxidation)
+    out = []
+    for d in range(1, max_index + 1):
+        if det % d:
+            continue
+        rep = det // d
+        for H in hnf_cells(d):
+            if (coset_labels(H, sc.matrix) != 0).any():
+                continue  # the small cell does not tile the supercell
+            ccs = []
+            for gs in groups:
+                codes, counts = np.unique(model.occupancy[gs], return_counts=True)
+                if (counts % rep).any():
+                    break
+                ccs.append((list(codes), list(counts // rep)))
+            else:
+                small_sc = Supercell(sc.host, H, layers=sc.layers, stacking_shift=sc.v)
+                # big site of every small site (same basis, same translation reduced into the supercell)
+                big_of_small = sc.index_of(small_sc.basis_local, small_sc.ijk)
+                small_of_big = small_sc.index_of(sc.basis_local, sc.ijk)
+                fixed = np.ones(sc.n_sites, bool)
+                fixed[sites] = False
+                occ_small = model.occupancy[big_of_small].copy()
+                if not np.array_equal(occ_small[small_of_big][fixed], model.occupancy[fixed]):
+                    continue  # the fixed sites do not repeat in this cell
+                small_active = np.zeros(small_sc.n_sites, bool)
+                small_active[small_of_big[sites]] = True
+                sgroups = [np.unique(small_of_big[gs]) for gs in groups]
+                total = 1
+                for (_codes, counts), gs in zip(ccs, sgroups):
+                    n = len(gs)
+                    for k in counts:
+                        total *= comb(n, int(k))
+                        n -= int(k)
+                if total > max_configurations:
+                    continue
+                small = Model(small_sc, occ_small, dict(model.oxidation))
+                eng = get_engine(small_sc)
+                act = np.concatenate(sgroups)
+                q = small.charges()
+                q_fixed = q.copy()
+                q_fixed[act] = 0.0
+                phi_fixed = eng.potential(q_fixed)
+                e_fixed = 0.5 * float(q_fixed @ phi_fixed)
+                Mact = eng.submatrix(act, act)
+                best_e, best_a = np.inf, None
+                for A in _group_arrangements(sgroups, ccs, batch):
+                    Q = qtab[A]
+                    E = e_fixed + Q @ phi_fixed[act] + 0.5 * np.einsum("bi,ij,bj->b", Q, Mact, Q)
+                    i = int(np.argmin(E))
+                    if E[i] < best_e:
+                        best_e, best_a = float(E[i]), A[i].copy()
+                occ_small[act] = best_a
+                occ = occ_small[small_of_big].astype(np.int8)
+                e_big = best_e * rep
+                out.append({"index": d, "cell": H.tolist(), "energy_eV": e_big,
+                            "energy_eV_per_MO2": e_big / model.formula_units(), "occupancy": occ,
+                            "arrangements": int(total)})
+    out.sort(key=lambda r: r["energy_eV"])
+    return out
+
+
+__all__ = ["count_configurations", "enumerate_orderings", "site_permutations", "MAX_CONFIGURATIONS",
+           "small_cell_ground_states", "hnf_cells"]
