@@ -19,7 +19,7 @@ def test_ladders():
     assert t[0, 0] == pytest.approx(0.5) and t[-1, 0] == pytest.approx(8.0)
     assert np.allclose(t[1:, 0] / t[:-1, 0], 2.0)  # geometric: (8 / 0.5)^(1/4) = 2
     a = schedule_temperatures(50, 8.0, 0.5, "geometric", replicas=3, spread=4.0)
-    assert a[0, 0] == pytest.approx(8.0) and a[0, -1] == pytest.approx(0.5)
+    assert a[2, 0] == pytest.approx(8.0) and a[0, -1] == pytest.approx(0.5)
     assert np.allclose(a[2] / a[0], 4.0) and np.allclose(a[1] / a[0], 2.0)
     lin = schedule_temperatures(5, 5.0, 1.0, "linear")
     assert lin.tolist() == [[5.0, 4.0, 3.0, 2.0, 1.0]]

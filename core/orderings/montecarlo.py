@@ -164,8 +164,12 @@ def schedule_temperatures(sweeps: int, t_start: float, t_end: float, schedule: s
     """(replicas, sweeps) kT in eV of every replica at every sweep.
 
     schedule: "anneal" (`make_temperatures`: hot, linger in the ordering region, quench), "geometric" or
-    "linear" from t_start to t_end; with K > 1 replicas rung k follows the same profile multiplied by
-    spread^(k / (K - 1)) (replica-exchange annealing: the ladder cools as a whole). "tempering": classic
+    "linear" from t_start to t_end; with K > 1 replicas the coldest rung follows that profile from
+    t_start / spread to t_end and rung k runs at spread^(k / (K - 1)) times it (replica-exchange
+    annealing: the ladder cools as a whole, its hottest rung starting at t_start). The ladder widens
+    the "anneal" profile's lingering window by the factor spread, so one default serves layers whose
+    ordering transitions lie at different fractions of the coupling scale (Li/Mn near 0.09 J, dilute
+    TM vacancies near 0.03 J). "tempering": classic
     parallel tempering, rung k fixed at t_end (t_start / t_end)^(k / (K - 1)) for the whole run.
     """
     key = str(schedule).strip().lower()
@@ -182,12 +186,14 @@ def schedule_temperatures(sweeps: int, t_start: float, t_end: float, schedule: s
     if key == "tempering":
         ladder = t_end * (t_start / t_end) ** rung
         return np.repeat(ladder[:, None], sweeps, axis=1)
+    # the hottest rung starts at t_start, the coldest ends at t_end
+    top = t_start / spread if K > 1 else t_start
     if key == "anneal":
-        prof = make_temperatures(sweeps, t_start, t_end)
+        prof = make_temperatures(sweeps, top, t_end)
     elif key == "geometric":
-        prof = np.geomspace(t_start, t_end, sweeps)
+        prof = np.geomspace(top, t_end, sweeps)
     else:
-        prof = np.linspace(t_start, t_end, sweeps)
+        prof = np.linspace(top, t_end, sweeps)
     return prof[None, :] * (spread ** rung)[:, None] if K > 1 else prof[None, :]
 
 
@@ -214,10 +220,11 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     configurations after about `exchange_attempts` swap attempts per replica, accepted with
     probability min(1, exp((1/kT_i - 1/kT_j)(E_i - E_j))) (Swendsen and Wang, Phys. Rev. Lett. 57,
     2607 (1986); Hukushima and Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996)).
-    shift_moves: between kernel calls, also try rigid moves of one sublattice in one slab, or of all
-    sublattices of a slab together (the arrangement rotated by a multiple of 60 degrees and translated
-    by an in-plane lattice vector), Metropolis-accepted on the exact energy change (dense matrix only,
-    up to DENSE_MAX_SITES active sites). Ordered TM and alkali layers in the wrong registry or
+    shift_moves: between kernel calls, also move one sublattice of one slab, or all sublattices of a
+    slab together, rigidly (the arrangement rotated by a multiple of 60 degrees and translated by an
+    in-plane lattice vector): the exact energy change of every such move is computed at once and one
+    is drawn by heat bath, exp(-dE / kT), the identity included (dense matrix only, up to
+    DENSE_MAX_SITES active sites). Ordered TM and alkali layers in the wrong registry or
     orientation are a trap for single swaps: leaving it means disordering one of them, which costs far
     more than the registry gains.
     abort: threading.Event or callable returning True to stop (checked about every 20 ms);
@@ -283,6 +290,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
         block_M = [M[np.ix_(b[0], b[0])] for b in blocks]
         block_cols = [np.ascontiguousarray(M[:, b[0]]) for b in blocks]
     shifts_tried = shifts_done = 0
+    block_cost = 0
     q = [q0.copy() for _ in range(K)]
     sp = [sp0.copy() for _ in range(K)]
     phi = [phi0.copy() for _ in range(K)]
@@ -299,7 +307,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     swaps_tried = swaps_done = 0
     # ~20 ms of attempts per kernel call (abort latency), and at least one call per progress record;
     # with replicas, an exchange round after about `exchange_attempts` attempts per replica
-    per_call = (2e5 if not blocks else 2e4) if K == 1 else max(1.0, float(exchange_attempts))
+    per_call = (2e5 if not blocks else 5e3) if K == 1 else max(1.0, float(exchange_attempts))
     chunk = max(1, min(sweeps, int(per_call // max(n, 1)), int(np.ceil(progress_every * sweeps))))
     next_report = 0.0
     acc_since = att_since = 0
@@ -328,28 +336,31 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
             accepted += acc
             acc_since += acc
             att_since += att
-        for k in range(K if blocks else 0):  # rigid shifts of one sublattice layer against the rest
-            kt = temps[k, hi - 1]
-            for _ in range(8 * len(blocks)):
-                b = int(rng.integers(len(blocks)))
-                pos, perms = blocks[b]
-                perm = perms[int(rng.integers(len(perms)))]
-                qb = q[k][pos]
-                dq = qb[perm] - qb
-                if not dq.any():
-                    continue
-                shifts_tried += 1
-                dE = float(dq @ phi[k][pos] + 0.5 * dq @ block_M[b] @ dq)
-                if dE > 0 and rng.random() >= np.exp(-dE / kt):
-                    continue
+        for k in range(K if blocks else 0):
+            if block_cost > BLOCK_SHARE * FLOPS_PER_ATTEMPT * attempts:
+                break   # rigid moves get a bounded share of the work (counted, so runs stay reproducible)
+            # heat-bath choice among every rigid move of one block (identity included): all energy
+            # changes at once, one move drawn with probability proportional to exp(-dE / kT)
+            b = int(rng.integers(len(blocks)))
+            pos, perms = blocks[b]
+            qb = q[k][pos]
+            dE = np.zeros(len(perms) + 1)
+            mc_kernels.rigid_move_energies(qb, perms, phi[k][pos], block_M[b], dE[1:])
+            w = np.exp(-(dE - dE.min()) / temps[k, hi - 1])
+            c = int(np.searchsorted(np.cumsum(w), rng.random() * w.sum()))
+            shifts_tried += 1
+            dq = qb[perms[c - 1]] - qb if c > 0 else None
+            if c > 0 and dq.any():
                 shifts_done += 1
+                perm = perms[c - 1]
                 q[k][pos] = qb[perm]
                 sp[k][pos] = sp[k][pos][perm]
-                phi[k] += block_cols[b] @ dq
-                energy[k] += dE
+                mc_kernels.add_columns(phi[k], block_cols[b], dq)
+                energy[k] += float(dE[c])
                 if energy[k] < best_energy - tol:
                     best_energy = energy[k]
                     remember(energy[k], sp[k].copy())
+            block_cost += perms.size * len(pos)
         if K > 1:  # exchange neighbouring rungs (even pairs, then odd pairs next round)
             beta = 1.0 / temps[:, hi - 1]
             for k in range(parity, K - 1, 2):
@@ -390,6 +401,8 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
                        shift_acceptance=shifts_done / shifts_tried if shifts_tried else None)
 
 
+BLOCK_SHARE = 0.3         # rigid moves may cost up to this fraction of the swap attempts' work
+FLOPS_PER_ATTEMPT = 100   # one swap attempt costs about as much as 100 multiply-adds of the rigid moves
 MAX_SHIFTS = 256  # rigid operations per block (a random subset in large cells)
 
 
