@@ -349,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.screen.cli import add_parser as add_screen_parser
     add_screen_parser(sub)
 
+    from core import cli_enumerate  # enumerate: its own module
+    cli_enumerate.add_parser(command, read_options)
+
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p
 
