@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_screen_parser(sub)
 
     from core import cli_enumerate  # enumerate: its own module
-    cli_enumerate.add_parser(command, read_options)
+    cli_enumerate.add_parser(command, read_options, _read_model, _jsonable)
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p

@@ -7,7 +7,9 @@ import json
 import sys
 
 
-def add_parser(command, read_options) -> None:
+def add_parser(command, read_options, read_model, jsonable) -> None:
+    """Register the sub-command; read_model(path, supercell=, seed=) -> (Model, report) and the JSON
+    hook come from core.cli (passed in, so this module does not import it back)."""
     sp = command("enumerate", run, "every arrangement of one sublattice in a small cell, merged into "
                  "symmetry-distinct classes and ranked by the Ewald energy (electrostatic only)")
     sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
@@ -22,13 +24,13 @@ def add_parser(command, read_options) -> None:
                     help="refuse above N arrangements (default 200000)")
     sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
     read_options(sp)
+    sp.set_defaults(read_model=read_model, jsonable=jsonable)
 
 
 def run(args) -> int:
-    from core.cli import _jsonable, _read_model
     from core.orderings.enumeration import MAX_CONFIGURATIONS, enumerate_orderings, estimate_enumeration
 
-    model, _ = _read_model(args.input, supercell=args.supercell, seed=args.seed)
+    model, _ = args.read_model(args.input, supercell=args.supercell, seed=args.seed)
     kinds = ("parent", "layer") if args.symmetry == "both" else (args.symmetry,)
     limit = args.max_configurations or MAX_CONFIGURATIONS
     out = {"sublattice": args.sublattice, "runs": []}
@@ -53,6 +55,6 @@ def run(args) -> int:
                     print(f"  {c['energy_eV']:14.4f}  x{c['multiplicity']}{spread}")
         out["runs"].append(entry)
     if args.json:
-        print(json.dumps(out, default=_jsonable))
+        print(json.dumps(out, default=args.jsonable))
     sys.stdout.flush()
     return 0
