@@ -29,6 +29,7 @@ arrangement).
 from __future__ import annotations
 
 import weakref
+from functools import lru_cache
 
 import numpy as np
 
@@ -219,6 +220,11 @@ def _centres(model, layers, hnf) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=1)
+def _tm_like(alkali) -> np.ndarray:
+    return np.array([SPECIES[c] not in alkali and SPECIES[c] != "O" and c != VACANCY for c in range(len(SPECIES))])
+
+
 def _capped(model, layer, sl) -> bool:
     """True for a honeycomb (sqrt3 superlattice, one coset of its own species) with at least half of
     the TM ions in the alkali layers sitting on sites trans between two honeycomb centres."""
@@ -227,8 +233,7 @@ def _capped(model, layer, sl) -> bool:
         return False
     sc = model.supercell
     occ = model.occupancy
-    tm_like = np.array([SPECIES[c] not in ALKALI and SPECIES[c] != "O" and c != VACANCY
-                        for c in range(len(SPECIES))])
+    tm_like = _tm_like(ALKALI)
     alk, pairs = _trans_pairs(sc)
     held = tm_like[occ[alk]]
     if layer is not None:

@@ -8,8 +8,8 @@ energy-vs-sweep and energy-vs-kT plots (every replica's rung); the final AnnealR
 trace. Abort sets the abort event, which the generator checks about every 20 ms. The best few distinct
 configurations are listed with their energy and ordering (core.orderings.recognition: motif, Wood name
 of the superlattice, confidence); selecting one previews it (sigPreview) without touching the
-document, and "Apply" (kept below the scrolling form, so it stays on screen on small displays)
-replaces the occupancy as ONE undoable step. Spin boxes take the mouse wheel only when focused, so
+document, and "Apply" replaces the occupancy as ONE undoable step (the plots and the list shrink first,
+so the panel fits a 1280x800 window without scrolling). Spin boxes take the mouse wheel only when focused, so
 scrolling the panel does not change them.
 """
 from __future__ import annotations
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -146,7 +145,7 @@ class MonteCarloPanel(QWidget):
         self.plot.addLegend(offset=(-10, 10))
         self.curve = self.plot.plot([], [], pen=pg.mkPen(CURVE["current"], width=1.5), name="current")
         self.best_curve = self.plot.plot([], [], pen=pg.mkPen(CURVE["best"], width=2), name="best")
-        self.plot.setMinimumHeight(120)
+        self.plot.setMinimumHeight(90)
         self.et_plot = pg.PlotWidget(background="w")
         self.et_plot.setObjectName("mcEnergyTemperature")
         self.et_plot.setLabel("bottom", "kT (eV)")
@@ -154,13 +153,13 @@ class MonteCarloPanel(QWidget):
         self.et_plot.setLogMode(x=True, y=False)
         self.et_points = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(CURVE["current"]))
         self.et_plot.addItem(self.et_points)
-        self.et_plot.setMinimumHeight(120)
+        self.et_plot.setMinimumHeight(90)
         self.plots = QTabWidget()
         self.plots.addTab(self.plot, "Energy vs sweep")
         self.plots.addTab(self.et_plot, "Energy vs kT")
         self.results = QListWidget()
         self.results.setObjectName("mcResults")
-        self.results.setMinimumHeight(80)
+        self.results.setMinimumHeight(60)
         self.apply_btn = QPushButton("Apply selected (one undo step)")
         self.apply_btn.setEnabled(False)
         self.clear_btn = QPushButton("Stop preview")
@@ -176,22 +175,15 @@ class MonteCarloPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_btn)
         buttons.addWidget(self.abort_btn)
-        body = QWidget()
-        inner = QVBoxLayout(body)
-        inner.setContentsMargins(0, 0, 0, 0)
-        inner.addLayout(form)
-        inner.addLayout(buttons)
-        inner.addWidget(self.progress)
-        inner.addWidget(self.status)
-        inner.addWidget(self.plots, 2)
-        inner.addWidget(QLabel("Best configurations (select to preview):"))
-        inner.addWidget(self.results, 1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(body)
         lay = QVBoxLayout(self)
-        lay.addWidget(self.scroll, 1)
-        row = QHBoxLayout()   # outside the scroll area: always on screen
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addWidget(self.plots, 2)      # the plots and the list give way first on a small screen
+        lay.addWidget(QLabel("Best configurations (select to preview):"))
+        lay.addWidget(self.results, 1)
+        row = QHBoxLayout()
         row.addWidget(self.apply_btn)
         row.addWidget(self.clear_btn)
         lay.addLayout(row)
