@@ -224,7 +224,8 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     slab together, rigidly (the arrangement rotated by a multiple of 60 degrees and translated by an
     in-plane lattice vector): the exact energy change of every such move is computed at once and one
     is drawn by heat bath, exp(-dE / kT), the identity included (dense matrix only, up to
-    DENSE_MAX_SITES active sites). Ordered TM and alkali layers in the wrong registry or
+    DENSE_MAX_SITES active sites; only with several sublattices or layers: a lone layer moved
+    rigidly is the same arrangement). Ordered TM and alkali layers in the wrong registry or
     orientation are a trap for single swaps: leaving it means disordering one of them, which costs far
     more than the registry gains.
     abort: threading.Event or callable returning True to stop (checked about every 20 ms);
@@ -285,7 +286,8 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     rng = np.random.default_rng(seed)
     # one independent random stream per replica (the first one is the single-replica stream)
     states = [np.array([rng.integers(1, 2 ** 63 - 1)], dtype=np.uint64) for _ in range(K)]
-    blocks = _blocks(model.supercell, sites, group, rng) if (shift_moves and n <= DENSE_MAX_SITES) else []
+    several = len(np.unique(group)) > 1 or len(np.unique(model.supercell.layer[sites])) > 1
+    blocks = _blocks(model.supercell, sites, group, rng) if (shift_moves and several and n <= DENSE_MAX_SITES) else []
     if blocks:
         block_M = [M[np.ix_(b[0], b[0])] for b in blocks]
         block_cols = [np.ascontiguousarray(M[:, b[0]]) for b in blocks]
