@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+from core import cli_args as arg
+
 
 def add_parser(command, read_options, read_model, jsonable) -> None:
     """Register the sub-command; read_model(path, supercell=, seed=) -> (Model, report) and the JSON
@@ -19,8 +21,8 @@ def add_parser(command, read_options, read_model, jsonable) -> None:
                          "isolated layer's (the sublattice alone: more operations, fewer classes, "
                          "energies may differ within a class), or report both")
     sp.add_argument("--estimate", action="store_true", help="print the count and time estimate only")
-    sp.add_argument("--limit", type=int, default=10, metavar="N", help="classes printed (default 10)")
-    sp.add_argument("--max", dest="max_configurations", type=int, default=None, metavar="N",
+    sp.add_argument("--limit", type=arg.limit, default=10, metavar="N", help="classes printed (default 10)")
+    sp.add_argument("--max", dest="max_configurations", type=arg.int_range(1, 10**9), default=None, metavar="N",
                     help="refuse above N arrangements (default 200000)")
     sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
     read_options(sp)

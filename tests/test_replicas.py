@@ -87,7 +87,10 @@ def test_cli_replicas_and_schedule(tmp_path, capsys):
     assert d["kT_start_eV"] == 8.0 and d["kT_end_eV"] == 0.02
     code = main(["anneal", str(src), "-o", str(out), "--replicas", "0"])
     _, err = capsys.readouterr()
-    assert code == 1 and "replicas" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "replicas" in err   # a bad argument: argparse, exit 2
+    # the library refuses it too, in one line
+    with pytest.raises(LayerStudioError, match="replicas"):
+        run_anneal(_coupled_small(), sweeps=10, replicas=0)
 
 
 def test_cli_help_documents_options(capsys):

@@ -159,19 +159,11 @@ def make_temperatures(sweeps: int, t_start: float, t_end: float) -> np.ndarray:
 SCHEDULES = ("anneal", "geometric", "linear", "tempering")
 
 
-def schedule_temperatures(sweeps: int, t_start: float, t_end: float, schedule: str = "anneal",
-                          replicas: int = 1, spread: float = 3.0) -> np.ndarray:
-    """(replicas, sweeps) kT in eV of every replica at every sweep.
-
-    schedule: "anneal" (`make_temperatures`: hot, linger in the ordering region, quench), "geometric" or
-    "linear" from t_start to t_end; with K > 1 replicas the coldest rung follows that profile from
-    t_start / spread to t_end and rung k runs at spread^(k / (K - 1)) times it (replica-exchange
-    annealing: the ladder cools as a whole, its hottest rung starting at t_start). The ladder widens
-    the "anneal" profile's lingering window by the factor spread, so one default serves layers whose
-    ordering transitions lie at different fractions of the coupling scale (Li/Mn near 0.09 J, dilute
-    TM vacancies near 0.03 J). "tempering": classic
-    parallel tempering, rung k fixed at t_end (t_start / t_end)^(k / (K - 1)) for the whole run.
-    """
+def ladder(sweeps: int, t_start: float, t_end: float, schedule: str = "anneal", replicas: int = 1,
+           spread: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """(profile (sweeps,), factors (replicas,)): replica k runs at kT = profile[s] * factors[k] (eV) in
+    sweep s; the factored form keeps memory at one float per sweep whatever the number of replicas.
+    See `schedule_temperatures` for the schedules."""
     key = str(schedule).strip().lower()
     if key not in SCHEDULES:
         raise AnnealError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
@@ -184,8 +176,7 @@ def schedule_temperatures(sweeps: int, t_start: float, t_end: float, schedule: s
         raise AnnealError("the replica ladder spread must be at least 1")
     rung = np.arange(K) / max(K - 1, 1)
     if key == "tempering":
-        ladder = t_end * (t_start / t_end) ** rung
-        return np.repeat(ladder[:, None], sweeps, axis=1)
+        return np.full(sweeps, float(t_end)), (t_start / t_end) ** rung
     # the hottest rung starts at t_start, the coldest ends at t_end
     top = t_start / spread if K > 1 else t_start
     if key == "anneal":
@@ -194,7 +185,24 @@ def schedule_temperatures(sweeps: int, t_start: float, t_end: float, schedule: s
         prof = np.geomspace(top, t_end, sweeps)
     else:
         prof = np.linspace(top, t_end, sweeps)
-    return prof[None, :] * (spread ** rung)[:, None] if K > 1 else prof[None, :]
+    return prof, (spread ** rung if K > 1 else np.ones(1))
+
+
+def schedule_temperatures(sweeps: int, t_start: float, t_end: float, schedule: str = "anneal",
+                          replicas: int = 1, spread: float = 3.0) -> np.ndarray:
+    """(replicas, sweeps) kT in eV of every replica at every sweep.
+
+    schedule: "anneal" (`make_temperatures`: hot, linger in the ordering region, quench), "geometric" or
+    "linear" from t_start to t_end; with K > 1 replicas the coldest rung follows that profile from
+    t_start / spread to t_end and rung k runs at spread^(k / (K - 1)) times it (replica-exchange
+    annealing: the ladder cools as a whole, its hottest rung starting at t_start). The ladder widens
+    the "anneal" profile's lingering window by the factor spread, so one default serves layers whose
+    ordering transitions lie at different fractions of the coupling scale (Li/Mn near 0.09 J, dilute
+    TM vacancies near 0.03 J). "tempering": classic parallel tempering, rung k fixed at
+    t_end (t_start / t_end)^(k / (K - 1)) for the whole run.
+    """
+    prof, fac = ladder(sweeps, t_start, t_end, schedule, replicas, spread)
+    return fac[:, None] * prof[None, :]
 
 
 def _aborted(abort) -> bool:
@@ -257,7 +265,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
         ts, te = default_schedule(max(scales), min(scales))
         t_start = ts if t_start is None else t_start
         t_end = te if t_end is None else t_end
-    temps = schedule_temperatures(sweeps, float(t_start), float(t_end), schedule, K, spread)
+    prof, fac = ladder(sweeps, float(t_start), float(t_end), schedule, K, spread)
     sp0 = occ0[sites].astype(np.int8)
     engine = engine or get_engine(model.supercell)
     q_full = charges_of(model)
@@ -300,7 +308,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     best_sp = sp0.copy()
     best_energy = energy0
     # compile (cached on disk) before the clock starts
-    kernel(q0.copy(), sp0.copy(), phi0.copy(), temps[0, :0], states[0].copy(), energy0, energy0, best_sp.copy())
+    kernel(q0.copy(), sp0.copy(), phi0.copy(), prof[:0], states[0].copy(), energy0, energy0, best_sp.copy())
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
     pool: list[tuple[float, bytes]] = []
@@ -328,7 +336,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
         for k in range(K):
             chunk_best = np.inf
             buf = best_sp if K == 1 else sp0.copy()
-            energy[k], chunk_best_e, acc, att = kernel(q[k], sp[k], phi[k], temps[k, done:hi], states[k],
+            energy[k], chunk_best_e, acc, att = kernel(q[k], sp[k], phi[k], prof[done:hi] * fac[k], states[k],
                                                        energy[k], chunk_best, buf)
             if chunk_best_e < np.inf:
                 remember(chunk_best_e, buf.copy())
@@ -348,7 +356,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
             qb = q[k][pos]
             dE = np.zeros(len(perms) + 1)
             mc_kernels.rigid_move_energies(qb, perms, phi[k][pos], block_M[b], dE[1:])
-            w = np.exp(-(dE - dE.min()) / temps[k, hi - 1])
+            w = np.exp(-(dE - dE.min()) / (prof[hi - 1] * fac[k]))
             c = int(np.searchsorted(np.cumsum(w), rng.random() * w.sum()))
             shifts_tried += 1
             dq = qb[perms[c - 1]] - qb if c > 0 else None
@@ -364,7 +372,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
                     remember(energy[k], sp[k].copy())
             block_cost += perms.size * len(pos)
         if K > 1:  # exchange neighbouring rungs (even pairs, then odd pairs next round)
-            beta = 1.0 / temps[:, hi - 1]
+            beta = 1.0 / (prof[hi - 1] * fac)
             for k in range(parity, K - 1, 2):
                 swaps_tried += 1
                 x = (beta[k] - beta[k + 1]) * (energy[k] - energy[k + 1])
@@ -375,10 +383,10 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
             parity ^= 1
         done = hi
         if done / sweeps >= next_report or done == sweeps:
-            rec = AnnealProgress(step=attempts, sweep=done, temperature=float(temps[0, done - 1]),
+            rec = AnnealProgress(step=attempts, sweep=done, temperature=float(prof[done - 1] * fac[0]),
                                  energy=float(energy[0]), best_energy=float(min(best_energy, start_energy)),
                                  acceptance=acc_since / att_since if att_since else 0.0,
-                                 temperatures=[float(t) for t in temps[:, done - 1]],
+                                 temperatures=[float(t) for t in prof[done - 1] * fac],
                                  energies=[float(e) for e in energy])
             trace.append(rec)
             acc_since = att_since = 0
@@ -480,6 +488,6 @@ def run_anneal(model, **kw) -> AnnealResult:
     return result
 
 
-__all__ = ["anneal", "run_anneal", "schedule_temperatures", "SCHEDULES", "AnnealProgress", "AnnealResult",
+__all__ = ["anneal", "run_anneal", "schedule_temperatures", "ladder", "SCHEDULES", "AnnealProgress", "AnnealResult",
            "AnnealError", "active_sites", "make_temperatures", "default_schedule", "coupling_scale",
            "coupling_scales", "SUBLATTICES"]
