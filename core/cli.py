@@ -179,9 +179,11 @@ def cmd_anneal(args) -> int:
 
     model, _ = _read_model(args.input, supercell=args.supercell, seed=0)
     res = run_anneal(model, sweeps=args.sweeps, seed=args.seed, sublattice=args.sublattice,
-                     t_start=args.t_start, t_end=args.t_end)
+                     t_start=args.t_start, t_end=args.t_end, replicas=args.replicas, schedule=args.schedule,
+                     spread=args.spread)
     model.set_occupancy(res.best_occupancy)
     model.metadata.update({"annealed": {"sweeps": args.sweeps, "seed": args.seed, "sublattice": args.sublattice,
+                                        "replicas": args.replicas, "schedule": args.schedule,
                                         "best_energy_eV": res.best_energy}})
     msg = _write_model(model, args.output)
     rec = recognise(model)
@@ -189,7 +191,8 @@ def cmd_anneal(args) -> int:
            "per_MO2_eV": res.best_energy / model.formula_units(), "attempts": res.attempts,
            "seconds": round(res.seconds, 4), "attempts_per_s": res.attempts_per_s,
            "kT_start_eV": res.temperatures[0], "kT_end_eV": res.temperatures[1],
-           "ordering": {k: rec[k] for k in ("label", "confidence", "isolated_minority_fraction")},
+           "replicas": res.replicas, "schedule": res.schedule, "exchange_acceptance": res.exchange_acceptance,
+           "ordering": {k: rec[k] for k in ("label", "confidence", "superlattice", "isolated_minority_fraction")},
            "output": str(args.output)}
     from core.energy.valence import charge_arrangement
 
@@ -202,6 +205,8 @@ def cmd_anneal(args) -> int:
         print(f"Ewald energy (electrostatic only) {res.start_energy:.6f} -> {res.best_energy:.6f} eV "
               f"({res.attempts} swaps in {res.seconds:.2f} s, kT {res.temperatures[0]:.3g} -> "
               f"{res.temperatures[1]:.3g} eV)")
+        if res.replicas > 1:
+            print(f"{res.replicas} replicas ({res.schedule}), exchange acceptance {res.exchange_acceptance:.2f}")
         print(f"ordering {rec['label']} {rec['confidence']:.2f}; {msg}")
         for state, nb in arrangement.items():
             print(f"  {state} in-plane neighbours: " + ", ".join(f"{k} {v:g}" for k, v in nb.items()))
@@ -372,13 +377,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("input", metavar="IN", help="project .json, CIF or POSCAR")
     sp.add_argument("-o", "--output", required=True, metavar="OUT")
     sp.add_argument("--sweeps", type=arg.sweeps, default=20000, metavar="N",
-                    help=f"attempted swaps per site (1..{arg.SWEEPS_MAX:,})")
+                    help=f"attempted swaps per site, per replica (1..{arg.SWEEPS_MAX:,})")
     sp.add_argument("--seed", type=arg.seed, default=0, help="random seed (>= 0)")
     sp.add_argument("--sublattice", default="tm", choices=("tm", "alkali", "all", "mixed"),
-                    help="sites that swap: TM layer, alkali layer, both (each within itself), mixed")
+                    help="sites that swap: tm = TM layers only; alkali = alkali layers only; all = both, "
+                         "each within itself (coupled sublattices, compositions kept); mixed = all cations "
+                         "in one pool (TM/alkali exchange allowed). Default tm")
     sp.add_argument("--t-start", dest="t_start", type=arg.kT, default=None, metavar="KT",
-                    help="start temperature as kT in eV (model units, not kelvin)")
-    sp.add_argument("--t-end", dest="t_end", type=arg.kT, default=None, metavar="KT", help="final kT in eV")
+                    help="start temperature as kT in eV (model units of the bare point-charge energy, "
+                         "not kelvin; default 0.3 J, J = dq^2 e^2 / (4 pi eps0 a) of the stiffest sublattice)")
+    sp.add_argument("--t-end", dest="t_end", type=arg.kT, default=None, metavar="KT",
+                    help="final kT in eV (default 0.003 J of the softest sublattice)")
+    sp.add_argument("--schedule", default="anneal", choices=("anneal", "geometric", "linear", "tempering"),
+                    help="kT profile: anneal = hot, linger 60%% of the sweeps between t_start/2.5 and "
+                         "t_start/5, quench; geometric / linear from t_start to t_end; tempering = fixed "
+                         "geometric ladder t_end..t_start over the replicas (parallel tempering)")
+    sp.add_argument("--replicas", type=arg.int_range(1, 64), default=1, metavar="K",
+                    help="replicas (1..64) exchanging configurations between neighbouring temperatures "
+                         "(replica exchange); with the anneal/geometric/linear schedules the hottest starts at "
+                         "t_start and rung k runs at SPREAD^(k/(K-1)) times the coldest. Default 1 (plain "
+                         "simulated annealing)")
+    sp.add_argument("--spread", type=arg.float_range(1.0, 100.0, lo_open=False), default=3.0, metavar="F",
+                    help="hottest / coldest kT of the replica ladder for the annealing schedules (default 3)")
     sp.add_argument("--supercell", default=None, metavar="SPEC", type=arg.supercell_spec,
                     help="cell for an imported CIF/POSCAR")
     sp.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -402,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_screen_parser(sub)
     from core import cli_dft
     cli_dft.add_parser(sub, command)
+
+    from core import cli_enumerate  # enumerate: its own module
+    cli_enumerate.add_parser(command, read_options, _read_model, _jsonable)
 
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p

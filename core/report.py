@@ -91,8 +91,13 @@ def _section_ordering(model, opts) -> dict:
     from core.orderings.recognition import recognise
 
     r = recognise(model)
-    return {"ordering": {k: r[k] for k in ("label", "confidence", "isolated_minority_fraction",
-                                           "minority", "majority")}}
+    # superlattice {matrix (a1, a2 units), name (Wood), index, hnf}: None values when nothing periodic
+    # fits, then warren_cowley (first three shells) describes the short-range order instead
+    out = {k: r[k] for k in ("label", "confidence", "superlattice", "motif", "per_layer",
+                             "isolated_minority_fraction", "minority", "majority")}
+    if r["superlattice"]["name"] is None:
+        out["warren_cowley"] = r["warren_cowley"]
+    return {"ordering": out}
 
 
 def _section_ewald(model, opts) -> dict:
@@ -171,7 +176,16 @@ def format_info(d: dict) -> str:
         lines.append(f"  how         {d['oxidation_note']}")
     if d.get("neutral_hint"):
         lines.append(f"  to fix      {d['neutral_hint']}")
-    shown = {"formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
+    o = d.get("ordering")
+    if isinstance(o, dict) and "label" in o:
+        sl = (o.get("superlattice") or {}).get("name")
+        cell = f" on {sl}" if sl and sl != o["label"] else ""
+        lines.append(f"ordering      {o['label']}{cell}, confidence {o['confidence']:.2f}")
+        layers = o.get("per_layer") or []
+        if len(layers) > 1:
+            lines.append("              per layer: " + "; ".join(f"{p['layer']}: {p['label']} {p['confidence']:.2f}"
+                                                           for p in layers))
+    shown = {"ordering", "formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
              "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2",
              "oxidation_states", "oxidation_note", "neutral_hint", "framework_space_group"}
     for key, val in d.items():  # blocks added by later analyses

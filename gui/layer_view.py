@@ -79,6 +79,8 @@ class LayerView(pg.PlotWidget):
         self.show_alkali = False   # the neighbouring layer (alkali under a TM view, TM under an alkali view)
         self.show_oxygen = False
         self.show_motif = True
+        self.show_cell = False     # the superlattice cell found by core.orderings.superlattice
+        self.cell_info = None      # {name, matrix, origin} of the drawn cell, or None
         self.last_update_ms = 0.0
         self._style = SpeciesStyle(scheme)
         self._scheme_name = scheme
@@ -102,11 +104,13 @@ class LayerView(pg.PlotWidget):
         self.sites_item = _Dots(pxMode=True, symbol="o")
         ring_pen = pg.mkPen(extra_color("motif_ring"), width=2.5)
         self.rings_item = pg.PlotCurveItem(pen=ring_pen, connect="pairs")
+        self.cell_item = pg.PlotCurveItem(pen=pg.mkPen("#7a1fa2", width=2.0, style=Qt.DashLine),
+                                          connect="pairs")
         self.hover_item = _Dots(pxMode=True, symbol="o", brush=None,
                                              pen=pg.mkPen(extra_color("hover"), width=2.5))
         # rings sit under the discs so they read as the Mn honeycomb net between ring centres
         for z, item in enumerate((self.outline_item, self.oxygen_item, self.aux_item, self.images_item,
-                                  self.rings_item, self.sites_item, self.hover_item)):
+                                  self.rings_item, self.sites_item, self.cell_item, self.hover_item)):
             item.setZValue(z)
             self.addItem(item)
         self._vb.sigTransformChanged.connect(self._update_spot_sizes)
@@ -197,7 +201,7 @@ class LayerView(pg.PlotWidget):
         self.images_item.setVisible(self.show_images)
         self._rebuild_aux()
         self._rebuild_oxygen()
-        self._update_rings()
+        self._update_motif_items()
         self._update_species_legend()
         self._update_species_legend()
         self.hover_item.clear()
@@ -278,7 +282,7 @@ class LayerView(pg.PlotWidget):
                 if len(img):
                     s = self.img_sites[img]
                     self._restyle(self.images_item, img, self._faded.brushes[occ[s]], self._faded.pens[occ[s]])
-            self._update_rings()
+            self._update_motif_items()
         if self.show_alkali and self.aux_item.isVisible():
             if np.isin(changed, self.aux_sites).any():
                 self._rebuild_aux()
@@ -305,7 +309,7 @@ class LayerView(pg.PlotWidget):
         self.images_item.setPen(list(self._faded.pens[occ[self.img_sites]]))
         self._rebuild_aux()
         self._rebuild_oxygen()
-        self._update_rings()
+        self._update_motif_items()
 
     def set_scheme(self, scheme: str) -> None:
         self._style = SpeciesStyle(scheme)
@@ -360,7 +364,7 @@ class LayerView(pg.PlotWidget):
         self.show_species_legend = bool(on)
         self._update_species_legend()
 
-    def set_toggles(self, *, images=None, alkali=None, oxygen=None, motif=None) -> None:
+    def set_toggles(self, *, images=None, alkali=None, oxygen=None, motif=None, cell=None) -> None:
         if images is not None:
             self.show_images = bool(images)
             self.images_item.setVisible(self.show_images)
@@ -374,7 +378,10 @@ class LayerView(pg.PlotWidget):
             self._rebuild_oxygen()
         if motif is not None:
             self.show_motif = bool(motif)
-            self._update_rings()
+            self._update_motif_items()
+        if cell is not None:
+            self.show_cell = bool(cell)
+            self._update_cell()
         self._update_species_legend()
         self._update_spot_sizes(force=True)
 
@@ -383,6 +390,38 @@ class LayerView(pg.PlotWidget):
         """Sites of the displayed layer at the centre of a LiMn6-type ring (core.orderings.recognition)."""
         from core.orderings.recognition import ring_centres
         return ring_centres(self.model, self.sites)
+
+    def _update_motif_items(self) -> None:
+        self._update_rings()
+        self._update_cell()
+
+    def _update_cell(self) -> None:
+        """Draw the smallest superlattice in which the displayed TM layer repeats (its basis cell from
+        the layer's first minority site, and the net of that cell over the supercell, thinner)."""
+        self.cell_info = None
+        if not self.show_cell or self.model is None or self.layer_kind != "tm":
+            self.cell_item.setData([], [])
+            return
+        from core.orderings.superlattice import coset_labels, find_superlattice
+        sc = self.model.supercell
+        occ = self.model.occupancy[self.sites]
+        sl = find_superlattice(sc, [occ])
+        if sl["matrix"] is None:
+            self.cell_item.setData([], [])
+            return
+        codes, counts = np.unique(occ, return_counts=True)
+        origin_site = int(np.flatnonzero(occ == codes[np.argmin(counts)])[0])   # a minority ion
+        ij = sc.ijk[self.sites, :2]
+        lab = coset_labels(np.array(sl["hnf"]), ij - ij[origin_site])
+        h = sc.host
+        A = np.array([h.a1[:2], h.a2[:2]])
+        basis = np.array(sl["matrix"], dtype=float) @ A                       # (2, 2) Angstrom
+        pts = self.xy[lab == 0]                                                # lattice points of the net
+        u, v = basis
+        seg = np.stack([pts, pts + u, pts, pts + v], axis=1).reshape(-1, 2)
+        self.cell_item.setData(seg[:, 0], seg[:, 1], connect="pairs")
+        self.cell_info = {"name": sl["name"], "matrix": sl["matrix"], "origin": int(self.sites[origin_site]),
+                          "lattice_points": int(len(pts))}
 
     def _update_rings(self) -> None:
         if not self.show_motif or self.model is None:

@@ -200,6 +200,8 @@ class MainWindow(QMainWindow):
         self.menus["view"].addSeparator()
         self.act_motif = self._act("view", "Honeycomb/ribbon &rings", lambda on: v.set_toggles(motif=on),
                                    checkable=True, checked=True)
+        self.act_cell = self._act("view", "Superlattice &cell (found ordering)", lambda on: v.set_toggles(cell=on),
+                                  checkable=True)
         self.act_energy_overlay = self._act("view", "Colour by site &energy", self.editor.set_energy_overlay,
                                             checkable=True)
         self.act_energy_overlay.setEnabled(self.readouts.has_ewald)

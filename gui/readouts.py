@@ -537,10 +537,16 @@ class ReadoutPanel(QWidget):
             self._set_document_label(self.lab_ordering, f"? ({error})" if error else "?")
             return
         label = result.get("label", "?")
+        cell = (result.get("superlattice") or {}).get("name")
+        if cell and cell != label:
+            label = f"{label} on {cell}"
         conf = result.get("confidence")
         text = f"{label}" + (f"  (confidence {float(conf):.2f})" if conf is not None else "")
         self.ordering_text = text
         self._set_document_label(self.lab_ordering, text)
+        layers = result.get("per_layer") or []
+        self.lab_ordering.setToolTip("\n".join(f"layer {p['layer']}: {p['label']} ({p['confidence']:.2f})"
+                                               for p in layers))
         self.sigOrdering.emit(text)
 
 

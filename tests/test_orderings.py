@@ -236,7 +236,7 @@ def test_cli_build_every_preset(tmp_path, capsys, name, args):
     assert main(["info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     expected = {"ribbon": "ribbon", "flower": "flower", "zigzag": "zigzag", "stripe": "stripe",
-                "honeycomb": "honeycomb", "capped_honeycomb": "honeycomb"}.get(name)
+                "honeycomb": "honeycomb", "capped_honeycomb": "capped honeycomb"}.get(name)
     if expected:
         assert info["ordering"]["label"] == expected
     if name == "honeycomb":

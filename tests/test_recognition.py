@@ -75,7 +75,7 @@ def test_fast_enough_for_every_click():
     t = time.perf_counter()
     for _ in range(20):
         recognise(m)
-    assert (time.perf_counter() - t) / 20 < 0.005
+    assert (time.perf_counter() - t) / 20 < 0.010   # about 1 ms on an idle core
 
 
 def test_ring_centres_are_the_isolated_minority_of_a_honeycomb():

@@ -145,3 +145,39 @@ def anneal_chunk_dense(q, sp, glo, ghi, M, phi, temps, attempts_per_temp, state,
                 for k in range(n):
                     best_sp[k] = sp[k]
     return energy, best_energy, accepted, attempted
+
+
+@njit(cache=True, nogil=True)
+def rigid_move_energies(qb, perms, phi_b, Mbb, out):
+    """Energy change (eV) of every rigid move of one block: out[t] for new charges qb[perms[t]].
+
+    qb (m,) block charges, perms (T, m) int64, phi_b (m,) potentials at the block's sites, Mbb (m, m)
+    the block's matrix. dE = dq . phi_b + dq M dq / 2 with dq = qb[perm] - qb. Plain loops (no BLAS:
+    a threaded BLAS on a loaded machine is a hundred times slower for matrices this small).
+    """
+    T, m = perms.shape
+    dq = np.empty(m)
+    for t in range(T):
+        e = 0.0
+        for i in range(m):
+            dq[i] = qb[perms[t, i]] - qb[i]
+            e += dq[i] * phi_b[i]
+        quad = 0.0
+        for i in range(m):
+            if dq[i] != 0.0:
+                row = 0.0
+                for j in range(m):
+                    row += Mbb[i, j] * dq[j]
+                quad += dq[i] * row
+        out[t] = e + 0.5 * quad
+
+
+@njit(cache=True, nogil=True)
+def add_columns(phi, cols, dq):
+    """phi += cols @ dq without BLAS (cols (n, m), dq (m,))."""
+    n, m = cols.shape
+    for j in range(m):
+        d = dq[j]
+        if d != 0.0:
+            for i in range(n):
+                phi[i] += cols[i, j] * d

@@ -15,17 +15,29 @@ The confidence of a motif is the fraction of centre sites that match, so one mis
 painted honeycomb lowers it by a few per cent. Below 0.35 for every motif the layer is `disordered`
 when all |Warren-Cowley alpha| of the first three shells are below max(0.15, 3 sigma) (sigma: the binomial
 scatter of a random arrangement of this size; confidence 1 - max |alpha| / threshold), otherwise
-`other` (confidence 1 - threshold / max |alpha|).
+`short-range order`.
+
+Periodicity (`core.orderings.superlattice`): for every TM layer and for the stack of them, the
+smallest superlattice in which the arrangement repeats (tolerating defects), its Wood name and the
+fraction of sites fitting the majority decoration of each coset. The label is the motif when one
+applies (a honeycomb whose trans alkali-layer sites hold TM ions is a `capped honeycomb`), else the
+superlattice name (e.g. `sqrt3 x sqrt3 R30` for NMC111), else `disordered` / `short-range order` from
+the Warren-Cowley parameters. The confidence is the superlattice fit when one was found, else the motif
+score, else the best normalised overlap of the layer with a translated copy of itself (low for a random
+arrangement).
 """
 from __future__ import annotations
 
 import weakref
+from functools import lru_cache
 
 import numpy as np
 
+from core.orderings.superlattice import find_superlattice
 from core.structure.species import CODE, ELEMENT_CODE, SPECIES, VACANCY
 
-LABELS = ("honeycomb", "ribbon", "flower", "zigzag", "stripe", "disordered", "other")
+MOTIFS = ("honeycomb", "ribbon", "flower", "zigzag", "stripe")
+LABELS = MOTIFS + ("capped honeycomb", "disordered", "short-range order", "other")
 MOTIF_THRESHOLD = 0.35
 SRO_DISORDER = 0.15
 
@@ -69,7 +81,10 @@ def recognise(model, layer: int | None = None) -> dict:
     """Ordering statistics and label of the TM layer(s) of `model` (all TM layers pooled by default).
 
     Returns a JSON-friendly dict:
-      label (one of LABELS), confidence (0..1), motif_scores {motif: fraction of centre sites matching},
+      label (a motif of LABELS, a superlattice name such as "sqrt3 x sqrt3 R30", "disordered",
+      "short-range order"), confidence (0..1), motif (or None), superlattice {matrix (2, 2) basis rows
+      in a1, a2 units, name, index, hnf} (values None when nothing periodic fits), periodic_fit,
+      per_layer [{layer, label, confidence, motif, superlattice}], motif_scores {motif: fraction of centre sites matching},
       composition {species: fraction of TM sites}, minority / majority (symbols; least / most abundant),
       isolated_minority_fraction (minority sites whose six first neighbours are all majority),
       neighbour_counts {A: {B: histogram (7,) of how many B first neighbours each A site has}},
@@ -77,6 +92,10 @@ def recognise(model, layer: int | None = None) -> dict:
       warren_cowley {"A-B": [alpha_1, alpha_2, alpha_3]} with alpha = 1 - P(B | A neighbour) / c_B,
       n_sites, layer.
     """
+    return _analyse(model, layer, True)
+
+
+def _analyse(model, layer, with_layers: bool) -> dict:
     sc = model.supercell
     sites, shells = _tables(sc, layer)
     occ = ELEMENT_CODE[model.occupancy[sites]].astype(np.int64)  # by element: Ni2+/Ni3+ are Ni
@@ -120,17 +139,110 @@ def recognise(model, layer: int | None = None) -> dict:
     out["isolated_minority_fraction"] = float(iso)
     scores = _motif_scores(occ, nb, codes, counts, minority)
     out["motif_scores"] = scores
-    best = max(scores, key=scores.get) if scores else None
     max_alpha = max(alphas) if alphas else 0.0
-    if best is not None and scores[best] >= MOTIF_THRESHOLD:
-        out["label"], out["confidence"] = best, float(scores[best])
-    elif len(codes) < 2:
-        out["label"], out["confidence"] = "other", 0.0
-    elif max_alpha < 1.0:
-        out["label"], out["confidence"] = "disordered", float(1.0 - max_alpha)
-    else:
-        out["label"], out["confidence"] = "other", float(1.0 - 1.0 / max_alpha)
+    layers = list(range(sc.layers)) if layer is None else [int(layer)]
+    sl = find_superlattice(sc, [ELEMENT_CODE[model.occupancy[sc.layer_sites(L)]] for L in layers])
+    out["superlattice"] = {k: sl[k] for k in ("matrix", "name", "index", "hnf")}
+    out["periodic_fit"] = sl["fit"]
+    motif = _motif_of(scores)
+    if motif in (None, "honeycomb") and _capped(model, layer, sl):
+        motif = "capped honeycomb"
+    out["motif"] = motif
+    out["label"], out["confidence"] = _label(motif, scores, sl, len(codes), max_alpha)
+    if with_layers:
+        if len(layers) == 1:
+            out["per_layer"] = [_layer_entry(out, layers[0])]
+        else:
+            out["per_layer"] = [_layer_entry(_analyse(model, L, False), L) for L in layers]
     return out
+
+
+def _layer_entry(r: dict, layer: int) -> dict:
+    return {"layer": int(layer), "label": r["label"], "confidence": r["confidence"], "motif": r["motif"],
+            "superlattice": r["superlattice"]}
+
+
+def _label(motif, scores, sl, n_species, max_alpha) -> tuple[str, float]:
+    if n_species < 2:
+        return "other", 0.0
+    if motif is not None:
+        conf = sl["fit"] if sl["name"] is not None else scores.get(motif, 0.0)
+        return motif, float(conf)
+    if sl["name"] is not None:
+        return sl["name"], float(sl["fit"])
+    return ("disordered" if max_alpha < 1.0 else "short-range order"), float(sl["fit"])
+
+
+def _motif_of(scores: dict) -> str | None:
+    best = max(scores, key=scores.get) if scores else None
+    return best if best is not None and scores[best] >= MOTIF_THRESHOLD else None
+
+
+_CAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _trans_pairs(supercell):
+    """(alkali sites (m,), TM site pairs (m, k, 2)) on a straight line through each alkali-layer site
+    (one TM neighbour below, one above: the trans 'cap' geometry of Li2MnO3, -1 padded), cached."""
+    cached = _CAPS.get(supercell)
+    if cached is None:
+        from core.structure.hosts import ROLE_TM
+        alk = supercell.alkali_sites
+        idx, vec = supercell.neighbours(alk, ROLE_TM, n=8, rmax=4.0)
+        unit = np.nan_to_num(vec / np.linalg.norm(vec, axis=2, keepdims=True))
+        dots = np.einsum("nak,nbk->nab", unit, unit)
+        ok = (idx[:, :, None] >= 0) & (idx[:, None, :] >= 0) & (-dots >= 0.99)
+        pairs = -np.ones((len(alk), 4, 2), dtype=np.int64)
+        for r in range(len(alk)):
+            ab = np.argwhere(np.triu(ok[r]))[:4]
+            pairs[r, :len(ab)] = idx[r][ab]
+        cached = (alk, pairs)
+        _CAPS[supercell] = cached
+    return cached
+
+
+def _centres(model, layers, hnf) -> np.ndarray:
+    """(N,) bool: TM sites on the coset of the sqrt3 superlattice `hnf` whose majority is the least
+    abundant species (the ideal honeycomb centres of the fitted pattern, defects ignored)."""
+    from core.orderings.superlattice import coset_labels
+    sc = model.supercell
+    P = np.asarray(hnf, dtype=np.int64)
+    out = np.zeros(sc.n_sites + 1, dtype=bool)  # the last entry absorbs -1 padding
+    for L in layers:
+        sites = sc.layer_sites(L)
+        lab = coset_labels(P, sc.ijk[sites, :2])
+        occ = ELEMENT_CODE[model.occupancy[sites]].astype(np.int64)
+        maj = np.array([np.bincount(occ[lab == k]).argmax() for k in range(3)])
+        counts = np.bincount(maj, minlength=int(maj.max()) + 1)
+        lone = [k for k in range(3) if counts[maj[k]] == 1]
+        if len(lone) == 1:
+            out[sites[lab == lone[0]]] = True
+    return out
+
+
+@lru_cache(maxsize=1)
+def _tm_like(alkali) -> np.ndarray:
+    return np.array([SPECIES[c] not in alkali and SPECIES[c] != "O" and c != VACANCY for c in range(len(SPECIES))])
+
+
+def _capped(model, layer, sl) -> bool:
+    """True for a honeycomb (sqrt3 superlattice, one coset of its own species) with at least half of
+    the TM ions in the alkali layers sitting on sites trans between two honeycomb centres."""
+    from core.structure.species import ALKALI
+    if sl["index"] != 3 or sl["hnf"] is None:
+        return False
+    sc = model.supercell
+    occ = model.occupancy
+    tm_like = _tm_like(ALKALI)
+    alk, pairs = _trans_pairs(sc)
+    held = tm_like[occ[alk]]
+    if layer is not None:
+        held &= np.isin(sc.layer[alk], [int(layer), (int(layer) - 1) % sc.layers])
+    if not held.any():
+        return False
+    centre = _centres(model, range(sc.layers), sl["hnf"])  # caps of one layer touch its neighbours
+    is_cap = (centre[pairs[..., 0]] & centre[pairs[..., 1]] & (pairs[..., 0] >= 0)).any(axis=1)
+    return bool(is_cap[held].mean() >= 0.5)
 
 
 def _motif_scores(occ, nb, codes, counts, minority) -> dict[str, float]:
@@ -160,4 +272,4 @@ def _motif_scores(occ, nb, codes, counts, minority) -> dict[str, float]:
     return scores
 
 
-__all__ = ["recognise", "LABELS"]
+__all__ = ["recognise", "LABELS", "MOTIFS", "ring_centres"]

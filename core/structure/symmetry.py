@@ -143,8 +143,16 @@ def symmetry_operations(lattice, frac, types, symprec: float = DEFAULT_SYMPREC):
     return np.asarray(ops["rotations"]), np.asarray(ops["translations"])
 
 
+def space_group_of_cell(lattice, frac, types, symprec: float = DEFAULT_SYMPREC) -> SpaceGroupInfo:
+    """Space group of a bare cell (lattice rows, fractional positions, integer types); SymmetryError
+    if spglib fails. For cells that are not a Model, e.g. one sublattice on its own."""
+    cell = (np.asarray(lattice, float), np.asarray(frac, float), np.asarray(types, dtype=np.int32))
+    return _spglib_space_group(cell, symprec)
+
+
 def clear_cache() -> None:
     _cache.clear()
 
 
-__all__ = ["SpaceGroupInfo", "space_group", "spglib_cell", "clear_cache", "DEFAULT_SYMPREC"]
+__all__ = ["SpaceGroupInfo", "space_group", "space_group_of_cell", "spglib_cell", "clear_cache",
+           "DEFAULT_SYMPREC"]

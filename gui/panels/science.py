@@ -31,7 +31,8 @@ def with_state(model: Model, occupancy=None, oxidation=None) -> Model:
 
 
 def ordering_label(model: Model) -> str | None:
-    """'honeycomb 94 %' from core.orderings.recognition, or None when it is unavailable."""
+    """'honeycomb (sqrt3 x sqrt3 R30) 94 %' or 'sqrt7 x sqrt7 R19.1 100 %' from
+    core.orderings.recognition, or None when it is unavailable."""
     try:
         from core.orderings.recognition import recognise
     except ImportError:
@@ -41,6 +42,9 @@ def ordering_label(model: Model) -> str | None:
     except Exception:  # recognition of an odd layer must not break a listing
         return None
     label = r.get("label", "?")
+    cell = (r.get("superlattice") or {}).get("name")
+    if cell and cell != label:      # a motif on its superlattice: "honeycomb (sqrt3 x sqrt3 R30)"
+        label = f"{label} ({cell})"
     conf = r.get("confidence")
     return f"{label} {100 * conf:.0f} %" if conf is not None else str(label)
 
