@@ -63,6 +63,9 @@ def test_spin_boxes_ignore_wheel_unless_focused(qtbot, runner):
         before = box.value()
         _wheel(box)
         assert box.value() == before
+    # under Xvfb there is no window manager: activate the window by hand before giving focus
+    panel.windowHandle().requestActivate()
+    qtbot.waitUntil(panel.isActiveWindow, timeout=2000)
     panel.replicas.setFocus()
     qtbot.waitUntil(panel.replicas.hasFocus, timeout=2000)
     _wheel(panel.replicas)
