@@ -202,4 +202,45 @@ def _brief(val) -> str:
     return str(val)
 
 
-__all__ = ["info", "format_info", "SECTIONS"]
+def ordering_text(model) -> str:
+    """'honeycomb (sqrt3 x sqrt3 R30) 94 %': the recognised ordering, its superlattice and confidence."""
+    from core.orderings.recognition import recognise
+
+    try:
+        r = recognise(model)
+    except LayerStudioError as exc:
+        return f"ordering n/a ({exc})"
+    conf = r.get("confidence")
+    label = r.get("label", "?")
+    cell = (r.get("superlattice") or {}).get("name")
+    if cell and cell != label:      # a motif on its superlattice: "honeycomb (sqrt3 x sqrt3 R30)"
+        label = f"{label} ({cell})"
+    return f"{label} {100 * conf:.0f} %" if conf is not None else str(label)
+
+
+def summary_texts(model) -> dict[str, str]:
+    """Readouts of a model as short texts (name -> text), for side-by-side comparisons and captions:
+    layer formula, Ewald energy per MO2, net charge, ordering, capacity, Li-O-Li per O."""
+    d = info(model, sections=["basics", "charge", "ewald", "capacity", "oxygen", "ordering"])
+    out = {"formula": d["layer_formula"]}
+    if "ewald_eV_per_MO2" in d:
+        out["Ewald energy"] = f"{d['ewald_eV_per_MO2']:.4f} eV/MO2 (electrostatic only)"
+    q = d["net_charge"]
+    out["net charge"] = f"{q:+.2f} e" if abs(q) > 1e-9 else "0 (neutral)"
+    if "ordering" in d and "label" in d["ordering"]:
+        out["ordering"] = ordering_text(model)
+    if "capacity_mAh_g" in d:
+        cap = d["capacity_mAh_g"]
+        out["capacity"] = (f"{cap['total']:.1f} mAh/g (cationic {cap['cationic']:.1f}, "
+                           f"anionic {cap['anionic']:.1f})")
+    elif "error" in d.get("capacity", {}):
+        out["capacity"] = d["capacity"]["error"]
+    if "oxygen" in d and "li_o_li_mean_per_O" in d["oxygen"]:
+        from core.analysis.oxygen import oxygen_summary
+        ox = oxygen_summary(model)
+        out["Li-O-Li per O"] = (f"{ox['li_o_li_mean_per_O']:.3f} "
+                                f"({100 * ox['fraction_with_li_o_li']:.0f} % of O have one)")
+    return out
+
+
+__all__ = ["info", "format_info", "SECTIONS", "summary_texts", "ordering_text"]

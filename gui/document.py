@@ -1,50 +1,60 @@
-"""The GUI document: one `core.Model`, one QUndoStack, one vocabulary of edits (occupancy flips).
+"""The GUI document: one `core.Model`, one QUndoStack, one vocabulary of edits (occupancy flips), and
+the one state the window displays.
 
-Every user action becomes one `FlipCommand` (or a macro of them) pushed on the stack; widgets never
-mutate the model directly. The document re-emits the model's change notification as a Qt signal that
-says which sites changed, so views recolour only those.
+Every user action becomes one command of gui.commands (or a macro of them) pushed on the stack;
+widgets never mutate the model directly. The document re-emits the model's change notification as Qt
+signals that say what changed, so views update only that.
+
+The displayed state is the document's model, or a preview (a Monte Carlo candidate, a state of
+charge, a snapshot being compared, a screening result) that is shown without being applied. Every
+view and readout follows `sigDisplayedChanged`; an edit of the document ends the preview.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 
 from core.structure.model import Model, as_flips
 
+from .commands import FlipCommand
 
-class FlipCommand(QUndoCommand):
-    """Apply a list of (site, species) flips; undo applies the inverse that `Model.apply` returned."""
 
-    def __init__(self, document: Document, flips, label: str):
-        super().__init__(label)
-        self._doc = document
-        sites, codes = as_flips(flips)
-        self._flips = (sites.copy(), codes.copy())
-        self._inverse = None
+@dataclass
+class Preview:
+    """A state shown instead of the document. `model` shares the document's supercell; `energy_eV` is
+    its Ewald energy (eV per cell) when the producer has it; `charges` (N,) e the per-site charges when
+    they differ from the model's species table (holes on particular ions); `oxidised_o` lists O sites
+    holding holes."""
 
-    def redo(self):
-        self._inverse = self._doc.model.apply(self._flips)
-
-    def undo(self):
-        self._doc.model.apply(self._inverse)
-
-    @property
-    def n_flips(self) -> int:
-        return len(self._flips[0])
+    model: Model
+    title: str
+    kind: str = ""
+    energy_eV: float | None = None
+    charges: np.ndarray | None = None
+    oxidised_o: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
 
 
 class Document(QObject):
-    """Owns the model and its undo stack.
+    """Owns the model, its undo stack and the displayed state.
 
     Signals:
       sigSitesChanged(np.ndarray): occupancy of these site indices changed (after any edit/undo/redo).
+      sigOxidationChanged(): the per-species oxidation table changed (charges of many sites).
       sigModelReplaced(): a different model (new supercell, file opened) was installed; views rebuild.
+      sigDisplayedChanged(object): a Preview is shown, or None: the document is shown again.
+      sigSnapshotsChanged(): the list of named snapshots changed.
       sigPathChanged(str): the file path changed (after save as / open).
     """
 
     sigSitesChanged = Signal(object)
+    sigOxidationChanged = Signal()
     sigModelReplaced = Signal()
+    sigDisplayedChanged = Signal(object)
+    sigSnapshotsChanged = Signal()
     sigPathChanged = Signal(str)
 
     def __init__(self, model: Model, parent=None):
@@ -52,6 +62,8 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.path: str | None = None
         self.model = None
+        self.preview: Preview | None = None
+        self._metadata_modified = False
         self.set_model(model)
 
     # ------------------------------------------------------------------ model
@@ -59,15 +71,42 @@ class Document(QObject):
         """Install a new model (new file, new supercell). The undo history is cleared by default."""
         if self.model is not None:
             self.model.remove_listener(self._on_model_changed)
+        self.preview = None
         self.model = model
+        self._oxidation = model.oxidation
         model.add_listener(self._on_model_changed)
         if clear_undo:
             self.undo_stack.clear()
-            self.undo_stack.setClean()
+            self.mark_saved()
         self.sigModelReplaced.emit()
 
     def _on_model_changed(self, sites: np.ndarray) -> None:
+        self.end_preview()
+        if self.model.oxidation is not self._oxidation:
+            self._oxidation = self.model.oxidation
+            self.sigOxidationChanged.emit()
         self.sigSitesChanged.emit(sites)
+
+    # ------------------------------------------------------------------ displayed state
+    @property
+    def displayed_model(self) -> Model:
+        """The model on screen: the preview's, or the document's."""
+        return self.model if self.preview is None else self.preview.model
+
+    def show_preview(self, preview: Preview | None) -> None:
+        """Show `preview` instead of the document (None: the document again)."""
+        if preview is None:
+            self.end_preview()
+            return
+        if preview.model.supercell is not self.model.supercell:
+            raise ValueError("a preview must use the document's supercell")
+        self.preview = preview
+        self.sigDisplayedChanged.emit(preview)
+
+    def end_preview(self) -> None:
+        if self.preview is not None:
+            self.preview = None
+            self.sigDisplayedChanged.emit(None)
 
     # ------------------------------------------------------------------ edits
     def edit(self, flips, label: str) -> bool:
@@ -92,6 +131,21 @@ class Document(QObject):
         changed = np.flatnonzero(occupancy != self.model.occupancy)
         return self.edit((changed, occupancy[changed]), label)
 
+    # ------------------------------------------------------------------ snapshots (not edits)
+    def set_snapshots(self, key: str, snapshots: list[dict]) -> None:
+        """Replace the named snapshots kept in the model's metadata. Not an undo step (Ctrl+Z undoes
+        edits, not bookkeeping) but a change to save."""
+        self.model.metadata[key] = [dict(s) for s in snapshots]
+        self._metadata_modified = True
+        self.sigSnapshotsChanged.emit()
+
+    # ------------------------------------------------------------------ saved state
+    def mark_saved(self) -> None:
+        self.undo_stack.setClean()
+        if self._metadata_modified:
+            self._metadata_modified = False
+            self.sigSnapshotsChanged.emit()
+
     @property
     def modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        return self._metadata_modified or not self.undo_stack.isClean()

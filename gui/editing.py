@@ -15,11 +15,12 @@ from core.errors import LayerStudioError
 from core.structure.species import CODE, SPECIES, VACANCY
 
 from . import dialogs
+from .commands import ReplaceModelCommand
 from .palette import PALETTE_ORDER, species_icon
 from .readouts import site_info
 
 log = logging.getLogger(__name__)
-SYNC_PRESET_SITES = 8000   # presets on bigger models run in a worker
+SYNC_PRESET_SITES = 2000   # presets and supercell changes on bigger models run in a worker (> 100 ms)
 
 
 def tile_model(model, matrix, layers: int):
@@ -30,28 +31,6 @@ def tile_model(model, matrix, layers: int):
 def popup_menu(menu: QMenu, screen_pos) -> None:
     """Show a context menu modally (module-level so tests can replace it)."""
     menu.exec(screen_pos)
-
-
-class ReplaceModelCommand:
-    """Factory for an undo command that swaps the document's model (supercell change)."""
-
-    @staticmethod
-    def make(document, new_model, label: str):
-        from PySide6.QtGui import QUndoCommand
-
-        class _Cmd(QUndoCommand):
-            def __init__(self):
-                super().__init__(label)
-                self.old = document.model
-                self.new = new_model
-
-            def redo(self):
-                document.set_model(self.new, clear_undo=False)
-
-            def undo(self):
-                document.set_model(self.old, clear_undo=False)
-
-        return _Cmd()
 
 
 class EditController:
@@ -163,7 +142,7 @@ class EditController:
         self.w.statusBar().showMessage(res.note or "already neutral", 8000)
 
     def show_site_info(self, site: int) -> None:
-        e = self.w.readouts.site_energies()
+        e = self.w.analysis.site_energies()
         text = site_info(self.model, site, None if e is None else float(e[site]))
         dialogs.show_info(self.w, f"Site {site}", text.replace("; ", "\n"))
         self.w.sigSiteSelected.emit(site)
@@ -204,6 +183,7 @@ class EditController:
             return
         snapshot = model.copy()
         self.w.runner.submit(preset_occupancy, snapshot, name, seed=seed, label=f"Preset {name}",
+                             key="preset", user=True,
                              on_result=lambda occ, m=model: self._preset_done(m, name, occ),
                              on_error=lambda msg: dialogs.show_error(self.w, "Preset", msg), **params)
 
@@ -242,7 +222,8 @@ class EditController:
             dialogs.show_error(self.w, "Change supercell", str(exc))
             return False
         if target > SYNC_PRESET_SITES:
-            self.w.runner.submit(tile_model, model, matrix, layers, label="Change supercell",
+            self.w.runner.submit(tile_model, model.copy(), matrix, layers, label="Change supercell",
+                                 key="supercell", user=True,
                                  on_result=lambda new, m=model: self._tiled(m, new),
                                  on_error=lambda msg: dialogs.show_error(self.w, "Change supercell", msg))
             return True
@@ -257,7 +238,7 @@ class EditController:
     def _tiled(self, old_model, new) -> None:
         if old_model is not self.model:
             return
-        self.doc.undo_stack.push(ReplaceModelCommand.make(self.doc, new, f"Supercell {new.supercell.describe()}"))
+        self.doc.undo_stack.push(ReplaceModelCommand(self.doc, new, f"Supercell {new.supercell.describe()}"))
 
     # ------------------------------------------------------------------ overlays
     def model_replaced(self) -> None:
@@ -279,11 +260,11 @@ class EditController:
         self.refresh_overlays()
 
     def refresh_overlays(self) -> None:
-        v, r = self.w.layer_view, self.w.readouts
+        v, r = self.w.layer_view, self.w.analysis
         if self.energy_overlay:
             e = r.site_energies()
             if e is None:  # engine still being built: try again when it is ready
-                r.sigEnergyReady.connect(self._energy_ready_once)
+                r.sigEngineReady.connect(self._energy_ready_once)
             v.set_site_values(e)
         elif v._site_values is not None:
             v.set_site_values(None)
@@ -291,7 +272,7 @@ class EditController:
 
     def _energy_ready_once(self) -> None:
         try:
-            self.w.readouts.sigEnergyReady.disconnect(self._energy_ready_once)
+            self.w.analysis.sigEngineReady.disconnect(self._energy_ready_once)
         except (RuntimeError, TypeError):
             pass
         self.refresh_overlays()

@@ -3,7 +3,8 @@
 Hooks for other parts of the GUI (gui.panels.install(window) is called at the end of construction):
   window.document        gui.document.Document (model + undo stack; `edit`, `set_occupancy`)
   window.layer_view      gui.layer_view.LayerView
-  window.readouts        gui.readouts.ReadoutPanel (`live`, `engine`, `oxygen`, `energy_eV`)
+  window.analysis        gui.analysis.AnalysisController (live analysis of the displayed state)
+  window.readouts        gui.readouts.ReadoutPanel (a view of window.analysis; `values`, `energy_eV`)
   window.runner          gui.workers.TaskRunner (run core generators off the GUI thread)
   window.menus           dict: "file", "edit", "view", "presets", "tools", "window", "help" -> QMenu
   window.toolbar         the main QToolBar
@@ -14,7 +15,6 @@ Hooks for other parts of the GUI (gui.panels.install(window) is called at the en
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from core.structure.species import SPECIES
 
 from . import dialogs, guide, settings
+from .analysis import AnalysisController
 from .colors import default_scheme, scheme_names
 from .document import Document
 from .editing import EditController
@@ -67,7 +68,8 @@ class MainWindow(QMainWindow):
         self.layer_view = LayerView(self, scheme=scheme)
         self.setCentralWidget(self.layer_view)
         self.palette = ElementPalette(scheme=scheme)
-        self.readouts = ReadoutPanel(self.document, self.runner)
+        self.analysis = AnalysisController(self.document, self.runner, self)
+        self.readouts = ReadoutPanel(self.document, self.analysis)
         self.menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.files = FileController(self)
@@ -204,10 +206,8 @@ class MainWindow(QMainWindow):
                                   checkable=True)
         self.act_energy_overlay = self._act("view", "Colour by site &energy", self.editor.set_energy_overlay,
                                             checkable=True)
-        self.act_energy_overlay.setEnabled(self.readouts.has_ewald)
         self.act_lioli_overlay = self._act("view", "O coloured by &Li-O-Li count", self.editor.set_lioli_overlay,
                                            checkable=True)
-        self.act_lioli_overlay.setEnabled(self.readouts.has_oxygen)
         self.menus["view"].addSeparator()
         schemes = self.menus["view"].addMenu("Colour &scheme")
         group = QActionGroup(self)
@@ -260,6 +260,8 @@ class MainWindow(QMainWindow):
         d.sigSitesChanged.connect(v.update_sites)
         d.sigSitesChanged.connect(self.editor.sites_changed)
         d.sigModelReplaced.connect(self._model_replaced)
+        d.sigOxidationChanged.connect(lambda: self.palette.oxidation_labels(d.model.oxidation))
+        d.sigSnapshotsChanged.connect(self._update_title)
         d.sigPathChanged.connect(lambda _p: self._update_title())
         d.undo_stack.cleanChanged.connect(lambda _c: self._update_title())
         v.sigSiteClicked.connect(self.editor.site_clicked)
@@ -278,12 +280,9 @@ class MainWindow(QMainWindow):
         self._species_chosen(self.palette.species())
 
     def _install_panels(self) -> None:
-        if importlib.util.find_spec("gui.panels") is None:
-            return
         try:
             from . import panels
-            if hasattr(panels, "install"):
-                panels.install(self)
+            panels.install(self)
         except Exception as exc:  # the editor must keep working even if an analysis panel is broken
             log.exception("analysis panels failed to load")
             self.statusBar().showMessage(f"Analysis panels unavailable: {exc}", 10000)
@@ -369,13 +368,19 @@ class MainWindow(QMainWindow):
             self.layer_view.set_model(m)
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
-        for k in range(m.supercell.layers):
+        n = m.supercell.layers
+        for k in range(n):
             self.layer_combo.addItem(f"TM layer {k + 1}", ("tm", k))
-        for k in range(m.supercell.layers):
+        for k in range(n):
             self.layer_combo.addItem(f"Alkali layer {k + 1}", ("alkali", k))
-        idx = self.layer_combo.findData((self.layer_view.layer_kind, self.layer_view.layer_index))
-        self.layer_combo.setCurrentIndex(max(idx, 0))
+        # the box and the view show the same layer: the view keeps its layer if the new model has it
+        kind, index = self.layer_view.layer_kind, self.layer_view.layer_index
+        if index >= n:
+            kind, index = "tm", 0
+        self.layer_combo.setCurrentIndex(index + (n if kind == "alkali" else 0))
         self.layer_combo.blockSignals(False)
+        if (kind, index) != (self.layer_view.layer_kind, self.layer_view.layer_index):
+            self.layer_view.set_layer(kind, index)
         self.palette.oxidation_labels(m.oxidation)
         self.editor.model_replaced()
         self._update_status()
@@ -410,7 +415,7 @@ class MainWindow(QMainWindow):
             self.lab_site.setText("")
             self.layer_view.setToolTip("")
             return
-        energies = self.readouts.site_energies()
+        energies = self.analysis.site_energies()
         text = site_info(self.document.model, site, None if energies is None else float(energies[site]))
         self.lab_site.setText(text)
         self.layer_view.setToolTip(text.replace("; ", "\n"))

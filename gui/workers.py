@@ -10,6 +10,15 @@ object that lives in the GUI thread, so the connected slots run there (queued co
 Progress items from generators are forwarded as they come (throttled to ~20 per second); a yielded
 dict with a "progress" key in 0..1 drives the progress bar. The generator's return value (or, if it
 returns None, its last yielded item) is the result.
+
+Scheduling (so the window can neither freeze nor starve a user's request):
+- automatic recomputation (readouts, panels following edits) runs on the `pool`; a task submitted
+  with a `key` supersedes the previous task of that key (dropped if it has not started, told to
+  abort if it has);
+- user actions (`user=True`: a Monte Carlo run, a migration refresh the user asked for, an open) run
+  on their own `user_pool`, so they never wait behind automatic work;
+- work that holds the GIL for seconds (spglib on big cells, pymatgen's XRD) runs in a child process
+  (`submit_process`, see gui.processes): a thread would stop the GUI thread for as long.
 """
 from __future__ import annotations
 
@@ -54,6 +63,8 @@ class Task(QRunnable):
         self.result = None
         self.error: str | None = None
         self._last_emit = 0.0
+        self.pool = None               # the QThreadPool it runs on (set by TaskRunner.submit)
+        self.key: str | None = None    # a newer task with this key supersedes it
 
     def cancel(self) -> None:
         self.abort.set()
@@ -157,14 +168,31 @@ class TaskRunner(QObject):
         collect_garbage_on_gui_thread_only()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
+        self.user_pool = QThreadPool(self)
+        self.user_pool.setMaxThreadCount(2)
         self.tasks: list[Task] = []
+        self.keys: dict[str, Task] = {}
+        self.lanes: dict = {}          # name -> gui.processes.ProcessLane, created on first use
         self.closed = False
 
     def submit(self, fn: Callable, *args, label: str = "", on_result=None, on_error=None,
-               on_progress=None, on_finished=None, priority: int = 0, **kwargs) -> Task:
+               on_progress=None, on_finished=None, priority: int = 0, key: str | None = None,
+               user: bool = False, **kwargs) -> Task:
         """Run fn(*args, **kwargs) on the pool; higher `priority` tasks start first when the pool is
-        busy (the live-energy engine outranks analysis panels). Callbacks run on the GUI thread."""
+        busy (the live-energy engine outranks analysis panels). Callbacks run on the GUI thread.
+
+        key: a newer task with the same key supersedes this one (its result is never delivered).
+        user: the user asked for this (Monte Carlo run, refresh button): run it on the user pool,
+        never queued behind automatic recomputation."""
+        if key is not None:
+            old = self.keys.get(key)
+            if old is not None:
+                self.cancel(old)
         task = Task(fn, *args, label=label, **kwargs)
+        task.pool = self.user_pool if user else self.pool
+        if key is not None:
+            self.keys[key] = task
+            task.key = key
         sig = task.signals
         if on_result:
             sig.sigResult.connect(self._guard(on_result))
@@ -180,8 +208,41 @@ class TaskRunner(QObject):
         if len(self.tasks) == 1:
             self.sigBusy.emit(True)
         self.sigProgress.emit(task.label, -1.0, "")
-        self.pool.start(task, priority)
+        task.pool.start(task, priority)
         return task
+
+    def cancel(self, task: Task) -> None:
+        """Abort `task`: a task still queued is taken off its pool and finishes (cancelled) at once."""
+        task.cancel()
+        pool = getattr(task, "pool", None)
+        if pool is not None and pool.tryTake(task):
+            task.done.set()
+            task.signals.sigCancelled.emit()
+            task.signals.sigFinished.emit()
+
+    def submit_process(self, lane: str, fn: Callable, *args, label: str = "", on_result=None,
+                       on_error=None, on_finished=None):
+        """Run fn(*args) (a module-level function with picklable arguments) in the child process of
+        `lane`; whatever that lane was doing is superseded. Callbacks run on the GUI thread."""
+        from .processes import ProcessLane
+        if self.closed:
+            return None
+        proc = self.lanes.get(lane)
+        if proc is None:
+            proc = self.lanes[lane] = ProcessLane(lane, self)
+            proc.sigIdle.connect(self._lane_idle)
+        was_busy = self.busy()
+        job = proc.submit(fn, *args, label=label, on_result=self._guard(on_result) if on_result else None,
+                          on_error=self._guard(on_error) if on_error else None,
+                          on_finished=self._guard(on_finished) if on_finished else None)
+        if not was_busy:
+            self.sigBusy.emit(True)
+        self.sigProgress.emit(label or lane, -1.0, "")
+        return job
+
+    def _lane_idle(self) -> None:
+        if not self.busy():
+            self.sigBusy.emit(False)
 
     def _guard(self, fn):
         """Deliver a result only while the owner lives: results of tasks that end after the window
@@ -202,7 +263,10 @@ class TaskRunner(QObject):
         """Cancel everything, wait for the threads, and drop any results still queued."""
         self.closed = True
         self.cancel_all()
+        for lane in self.lanes.values():
+            lane.shutdown()
         self.pool.waitForDone(timeout_ms)
+        self.user_pool.waitForDone(timeout_ms)
 
     def _forward_progress(self, task: Task, item) -> None:
         frac, text = -1.0, ""
@@ -218,6 +282,9 @@ class TaskRunner(QObject):
     def _finished(self, task: Task) -> None:
         if task in self.tasks:
             self.tasks.remove(task)
+        key = getattr(task, "key", None)
+        if key is not None and self.keys.get(key) is task:
+            del self.keys[key]
         if not self.tasks:
             self.sigBusy.emit(False)
         else:
@@ -225,11 +292,14 @@ class TaskRunner(QObject):
 
     def cancel_all(self) -> None:
         for t in list(self.tasks):
-            t.cancel()
+            self.cancel(t)
+        for lane in self.lanes.values():
+            lane.cancel()
 
     def busy(self) -> bool:
-        return bool(self.tasks)
+        return bool(self.tasks) or any(lane.busy() for lane in self.lanes.values())
 
     def wait(self, timeout_ms: int = 30000) -> bool:
-        """Block until all tasks are done (tests, shutdown). Pending signals still need an event loop."""
-        return self.pool.waitForDone(timeout_ms)
+        """Block until all thread tasks are done (tests, shutdown). Pending signals still need an event
+        loop; process jobs report through it (use `busy()` in a wait loop for those)."""
+        return self.pool.waitForDone(timeout_ms) and self.user_pool.waitForDone(timeout_ms)

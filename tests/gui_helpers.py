@@ -20,9 +20,9 @@ def make_window(qtbot, model, **kw):
     from gui.mainwindow import MainWindow
     kw.setdefault("install_panels", False)
     w = MainWindow(model, **kw)
-    w.document.undo_stack.setClean()
+    w.document.mark_saved()
     # mark clean before pytest-qt closes it, so no unsaved-changes box can appear at teardown
-    qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda win: win.document.mark_saved())
     w.resize(1100, 800)
     w.show()
     qtbot.waitExposed(w)
@@ -34,8 +34,7 @@ def make_window(qtbot, model, **kw):
 
 
 def wait_engine(qtbot, w, timeout=20000):
-    if w.readouts.has_ewald:
-        qtbot.waitUntil(lambda: w.readouts.live is not None, timeout=timeout)
+    qtbot.waitUntil(lambda: w.readouts.live is not None, timeout=timeout)
 
 
 def wait_idle(qtbot, w, timeout=20000):

@@ -294,7 +294,7 @@ def test_window_layout_is_remembered(qtbot, isolated_settings, messages):
     assert settings.value("window/geometry") is not None
     from gui.mainwindow import MainWindow
     w2 = MainWindow(small_model("3"), install_panels=False)   # restores the geometry itself
-    qtbot.addWidget(w2, before_close_func=lambda win: win.document.undo_stack.setClean())
+    qtbot.addWidget(w2, before_close_func=lambda win: win.document.mark_saved())
     assert abs(w2.width() - size.width()) <= 2 and abs(w2.height() - size.height()) <= 2
     assert w2.docks["palette"].isHidden() and not w2.docks["readouts"].isHidden()
 
@@ -316,7 +316,8 @@ def test_energy_follows_oxidation_changes_and_large_edits(qtbot, isolated_settin
     wait_engine(qtbot, w)
     model = w.document.model
     before = model.occupancy.copy()
-    w.editor.apply_preset("honeycomb")            # several hundred sites change at once
+    w.editor.apply_preset("honeycomb")            # several hundred sites change at once (in a worker)
+    wait_idle(qtbot, w)
     assert int((model.occupancy != before).sum()) > 256
     assert_close(w.readouts.energy_eV, fresh_energy(model))
     model.set_oxidation("Mn", 3)                  # e.g. from the state-of-charge panel

@@ -128,11 +128,11 @@ def test_autosave_and_recovery_after_crash(qtbot, isolated_settings, messages, m
     assert dead in recovery.orphaned_recoveries()
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
     w2 = app.create_window([])
-    qtbot.addWidget(w2, before_close_func=lambda win: win.document.undo_stack.setClean())
+    qtbot.addWidget(w2, before_close_func=lambda win: win.document.mark_saved())
     assert np.array_equal(w2.document.model.occupancy, edited)
     assert w2.document.modified            # recovered work is unsaved until the user saves it
     assert not dead.exists()               # offered once
-    w.document.undo_stack.setClean()
+    w.document.mark_saved()
     assert not w.recovery.path.exists()    # a clean document needs no recovery file
 
 
@@ -145,7 +145,7 @@ def test_unreadable_recovery_file_is_reported_and_kept(qtbot, isolated_settings,
     assert dead in recovery.orphaned_recoveries()
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
     w = app.create_window([])
-    qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda win: win.document.mark_saved())
     errors = [m for m in messages if m[0] == "error"]
     assert errors and str(dead) in errors[-1][2]
     assert dead.exists()

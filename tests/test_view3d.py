@@ -106,7 +106,7 @@ def test_pick_in_3d_selects_site_in_2d_editor(qtbot, tmp_path):
     settings.use_settings_dir(tmp_path / "settings")
     try:
         w = MainWindow(small_model(layers=3))
-        qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+        qtbot.addWidget(w, before_close_func=lambda win: win.document.mark_saved())
         w.resize(1200, 800)
         w.show()
         qtbot.waitExposed(w)
@@ -143,7 +143,7 @@ def test_migration_animation_moves_ion_in_3d(qtbot, tmp_path):
         sc = m.supercell
         m.apply([(int(s), 0) for s in sc.tm_sites[m.occupancy[sc.tm_sites] == 1]])
         w = MainWindow(m)
-        qtbot.addWidget(w, before_close_func=lambda win: win.document.undo_stack.setClean())
+        qtbot.addWidget(w, before_close_func=lambda win: win.document.mark_saved())
         w.show()
         qtbot.waitExposed(w)
         host = w.panels

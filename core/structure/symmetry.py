@@ -104,6 +104,30 @@ def space_group(model_or_structure, symprec: float = DEFAULT_SYMPREC) -> SpaceGr
     return info
 
 
+def cached_space_group(model_or_structure, symprec: float = DEFAULT_SYMPREC):
+    """(cached SpaceGroupInfo or None, spglib cell) without calling spglib: callers that run spglib
+    elsewhere (a child process: it holds the GIL for seconds on big cells) ask here first and
+    `remember` the answer, so going back to a configuration seen before is free."""
+    cell = spglib_cell(model_or_structure)
+    hit = _cache.get(_key(cell, float(symprec))) if len(cell[2]) else None
+    return hit, cell
+
+
+def cell_space_group(cell, symprec: float = DEFAULT_SYMPREC) -> SpaceGroupInfo:
+    """Space group of a spglib cell (lattice (3, 3), fractional positions (n, 3), types (n,)): the
+    picklable entry point for a child process. SymmetryError as for `space_group`."""
+    if len(cell[2]) == 0:
+        raise SymmetryError("no atoms: the space group of an empty cell is undefined")
+    return _spglib_space_group(cell, float(symprec))
+
+
+def remember(cell, info: SpaceGroupInfo) -> None:
+    """Store a result computed elsewhere (see `cached_space_group`)."""
+    _cache[_key(cell, info.symprec)] = info
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+
+
 def _spglib_space_group(cell, symprec: float) -> SpaceGroupInfo:
     import warnings
 
@@ -155,4 +179,4 @@ def clear_cache() -> None:
 
 
 __all__ = ["SpaceGroupInfo", "space_group", "space_group_of_cell", "spglib_cell", "clear_cache",
-           "DEFAULT_SYMPREC"]
+           "DEFAULT_SYMPREC", "cached_space_group", "cell_space_group", "remember"]

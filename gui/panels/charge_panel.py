@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPush
 
 from core.structure.species import SPECIES, VACANCY
 
-from .snapshots import OxidationCommand
+from ..commands import OxidationCommand
+from .visibility import on_screen
 
 DEBOUNCE_MS = 500
 ORDER_LABELS = (("lowest electrostatic cost", "electrostatic"), ("alkali layer first", "alkali_layer"),
@@ -109,7 +110,15 @@ class ChargePanel(QWidget):
         if self.state is not None:
             self.state = None
             self.sigPreview.emit(None)
-        if self.isVisible():
+        # the numbers shown belong to the state before this change
+        self.readout.setText("State of charge: waiting for the charge model of the current state…")
+        self.status.setText("")
+        if on_screen(self):
+            self._debounce.start()
+
+    def screen_changed(self, visible: bool) -> None:
+        """Its dock's tab came to the top (True) or was covered (False)."""
+        if visible and self._stale:
             self._debounce.start()
 
     def showEvent(self, ev):  # noqa: N802
@@ -122,14 +131,14 @@ class ChargePanel(QWidget):
         from core.analysis.charge import ChargeModel
 
         if self.task is not None:
-            self.task.cancel()
+            self.runner.cancel(self.task)
         self._stale = False
         model = self.doc.model.copy()
         order = self.order.currentData()
         self.status.setText("Preparing the state-of-charge sequence...")
         token = object()
         self._token = token
-        self.task = self.runner.submit(lambda: ChargeModel(model, order=order), label="Charge model",
+        self.task = self.runner.submit(ChargeModel, model, order=order, label="Charge model", key="charge-model",
                                        on_result=lambda cm, t=token: self._ready(t, cm),
                                        on_error=self._failed, on_finished=self._finished)
 

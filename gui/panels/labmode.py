@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analysis.snapshots import ewald_energy, with_state
 from core.errors import LayerStudioError
+from core.report import summary_texts
 
 from . import snapshots as snap
 from .layerplot import LayerPlot
-from .science import ewald_energy, readouts, with_state
 
 LAPTOP_SCALE = 1.25   # text scale on a 1280x800 screen; larger windows get more (see `lab_scale`)
 HEADLINE = 2.4        # the energy readout, relative to the (scaled) body text: the largest on screen
@@ -207,7 +208,7 @@ class CompareView(QWidget):
             states.append(m)
             self.titles[col].setText(s.get("name", "?"))
             self.plots[col].set_state(model.supercell, occ, layer, oxidation=m.oxidation)
-            rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in readouts(m).items())
+            rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in summary_texts(m).items())
             self.tables[col].setText(f"<table>{rows}</table>")
             self.energies[col] = ewald_energy(m)
         why_not = not_comparable(*states)

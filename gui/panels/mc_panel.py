@@ -14,9 +14,11 @@ scrolling the panel does not change them.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -33,8 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .science import ordering_label, with_state
+from core.analysis.snapshots import with_state
+from core.report import ordering_text
+
 from .style import CURVE
+from .visibility import on_screen
 
 SUBLATTICES = (("TM layer", "tm"), ("alkali layer", "alkali"), ("both, coupled (each within itself)", "all"),
                ("mixed (TM/alkali exchange)", "mixed"))
@@ -45,13 +50,14 @@ SCHEDULES = (("anneal: linger in the ordering region", "anneal"), ("geometric", 
 PROGRESS_EVERY = 0.01  # fraction of the run between progress records (100 points on the trace)
 
 
-def run_anneal(model, *, sublattice: str, sweeps: int, seed: int, abort=None, t_start=None, t_end=None,
-               replicas: int = 1, schedule: str = "anneal"):
-    """core.orderings.montecarlo.anneal generator on `model` (which it does not modify)."""
+def anneal_job(sublattice: str, sweeps: int, seed: int, t_start=None, t_end=None, replicas: int = 1,
+               schedule: str = "anneal"):
+    """core.orderings.montecarlo.anneal with these settings, as a picklable callable(model) for the
+    Monte Carlo child process (numba's import and kernel loading hold the GIL: not in the GUI process)."""
     from core.orderings.montecarlo import anneal
-    return anneal(model, sublattice=sublattice, sweeps=sweeps, seed=seed, abort=abort,
-                  progress_every=PROGRESS_EVERY, t_start=t_start, t_end=t_end, replicas=replicas,
-                  schedule=schedule)
+    return functools.partial(anneal, sublattice=sublattice, sweeps=sweeps, seed=seed,
+                             progress_every=PROGRESS_EVERY, t_start=t_start, t_end=t_end, replicas=replicas,
+                             schedule=schedule)
 
 
 class _WheelGuard:
@@ -96,6 +102,7 @@ class MonteCarloPanel(QWidget):
     sigRunFinished(list) - best configurations [(energy, occupancy)] of a completed run."""
 
     sigPreview = Signal(object)
+    sigProgress = Signal(object)   # a core.orderings.montecarlo progress record from the run
     sigRunFinished = Signal(object)
     sigStarted = Signal()
     sigAborted = Signal()
@@ -221,12 +228,13 @@ class MonteCarloPanel(QWidget):
                             + (f", {k} replicas" if k > 1 else "") + "...")
         self.start_btn.setEnabled(False)
         self.abort_btn.setEnabled(True)
-        self.task = self.runner.submit(
-            run_anneal, model.copy(), sublattice=sub, sweeps=self.sweeps.value(), seed=self.seed.value(),
-            t_start=self.t_start.value() or None, t_end=self.t_end.value() or None, replicas=k,
-            schedule=self.schedule.currentData(), label="Monte Carlo",
-            on_progress=self._on_progress, on_result=self._on_result, on_error=self._on_error,
-            on_finished=self._on_finished)
+        snapshot = model.copy()
+        snapshot.metadata = {}
+        job = anneal_job(sub, self.sweeps.value(), self.seed.value(), t_start=self.t_start.value() or None,
+                         t_end=self.t_end.value() or None, replicas=k, schedule=self.schedule.currentData())
+        self.task = self.runner.submit_process(
+            "montecarlo", job, snapshot, label="Monte Carlo", on_progress=self._on_progress,
+            on_result=self._on_result, on_error=self._on_error, on_finished=self._on_finished)
         self.sigStarted.emit()
 
     def abort(self) -> None:
@@ -235,7 +243,8 @@ class MonteCarloPanel(QWidget):
             self.status.setText("Aborting...")
 
     def _on_progress(self, item) -> None:
-        if not hasattr(item, "best_energy"):
+        self.sigProgress.emit(item)
+        if not hasattr(item, "sweep"):
             return  # the final AnnealResult arrives through _on_result
         if self.start_energy is None:
             self.start_energy = item.energy
@@ -266,7 +275,7 @@ class MonteCarloPanel(QWidget):
         self.progress.setValue(1000)
         fu = self.doc.model.formula_units()
         for e, occ in self.best:
-            label = ordering_label(with_state(self.doc.model, occ)) or "ordering n/a"
+            label = ordering_text(with_state(self.doc.model, occ))
             text = f"{e / fu:.4f} eV/MO2  {label}  (dE {e - result.start_energy:+.3f} eV/cell)"
             item = QListWidgetItem(text)
             item.setToolTip(f"{e:.6f} eV for the whole cell (electrostatic only)")
@@ -293,6 +302,22 @@ class MonteCarloPanel(QWidget):
         self.task = None
         self.start_btn.setEnabled(True)
         self.abort_btn.setEnabled(False)
+
+    def values(self) -> dict:
+        """What the panel shows, as numbers: running, the result energies (eV/MO2, best first) and the
+        selected row."""
+        fu = self.doc.model.formula_units()
+        return {"running": self.task is not None, "results_eV_per_MO2": [float(e) / fu for e, _ in self.best],
+                "selected": self.results.currentRow() if self.best else None}
+
+    def warm_up(self) -> None:
+        """Start the Monte Carlo process and load its kernels now (the panel came on screen)."""
+        from ..process_child import warm_monte_carlo
+        self.runner.lane("montecarlo").warm(warm_monte_carlo)
+
+    def showEvent(self, ev):  # noqa: N802
+        super().showEvent(ev)
+        QTimer.singleShot(0, lambda: self.warm_up() if on_screen(self) else None)
 
     # ------------------------------------------------------------------ results
     def _preview_row(self, row: int) -> None:

@@ -30,6 +30,7 @@ from core.migration.geometry import KINDS
 from core.structure.species import CODE
 
 from .style import CURVE
+from .visibility import on_screen
 
 DEBOUNCE_MS = 400
 FRAME_MS = 90
@@ -135,12 +136,12 @@ class MigrationPanel(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(lambda: self.refresh(user=False))
         self.anim = QTimer(self)
         self.anim.setInterval(FRAME_MS)
         self.anim.timeout.connect(self._next_frame)
         self.filter.currentIndexChanged.connect(self._fill)
-        self.refresh_btn.clicked.connect(self.refresh)
+        self.refresh_btn.clicked.connect(lambda: self.refresh(user=True))
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.animate_btn.toggled.connect(self.set_animating)
         doc.sigSitesChanged.connect(self._changed)
@@ -157,26 +158,35 @@ class MigrationPanel(QWidget):
         self._changed()
 
     def _changed(self, *args) -> None:
-        if self.isVisible():
+        # only a panel really on screen computes; a covered one catches up when its tab comes up
+        self._pending = True
+        if on_screen(self):
             self.timer.start()
-        else:
-            self._pending = True
+
+    def screen_changed(self, visible: bool) -> None:
+        """Its dock's tab came to the top (True) or was covered (False)."""
+        if visible and self._pending:
+            self.timer.start()
 
     def showEvent(self, ev):  # noqa: N802
         super().showEvent(ev)
         if self._pending:
             self.timer.start()
 
-    def refresh(self) -> None:
-        """Recompute the paths of the shown state in a worker."""
+    def refresh(self, user: bool = True) -> None:
+        """Recompute the paths of the shown state in a worker (the Refresh button: a user action that
+        never waits behind automatic work; the debounce timer passes user=False)."""
+        if not user and not on_screen(self):
+            return
         self._pending = False
         if self.task is not None:
-            self.task.cancel()
+            self.runner.cancel(self.task)
         model = self.model.copy()
         self.status.setText("Finding migration paths...")
         token = object()
         self._token = token
-        self.task = self.runner.submit(compute_paths, model, label="Migration paths",
+        self.task = self.runner.submit(compute_paths, model, label="Migration paths", key="migration",
+                                       user=user,
                                        on_result=lambda res, t=token: self._ready(t, res),
                                        on_error=self.status.setText, on_finished=self._finished)
 

@@ -1,8 +1,10 @@
 """Simulated powder XRD (pymatgen XRDCalculator, Cu K-alpha) with the superlattice window highlighted.
 
 The honeycomb (sqrt3 x sqrt3) superlattice reflections of Li2MnO3-type layers fall at 2-theta ~ 20-30 deg
-for Cu K-alpha (docs/science.md §11); a disordered layer shows none. The pattern is recomputed in a
-worker, debounced after edits (a 12x12x3 O3 cell takes ~3 s in pymatgen).
+for Cu K-alpha (docs/science.md §11); a disordered layer shows none. The pattern (core.io.xrd) is
+recomputed in a child process, debounced after edits and only while the panel is on screen: pymatgen
+holds the GIL for the whole pattern (~3 s on a 12x12x3 O3 cell, 25-35 s on 24x24x3), and a newer state
+kills the old job.
 """
 from __future__ import annotations
 
@@ -11,42 +13,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from core.io.xrd import RANGE, WINDOW, broadened, simulate_xrd
+
 from .style import CURVE
+from .visibility import on_screen
 
-WINDOW = (20.0, 30.0)      # superlattice window, degrees 2-theta
-RANGE = (10.0, 80.0)       # computed range, degrees 2-theta
-FWHM = 0.25                # degrees, Gaussian broadening of the displayed profile (display only)
 DEBOUNCE_MS = 600
-
-
-def simulate_xrd(model, two_theta_range=RANGE) -> dict:
-    """Powder pattern of the model's supercell with pymatgen's XRDCalculator (Cu K-alpha, 1.54184 A).
-
-    Returns {"two_theta": (P,) deg, "intensity": (P,) scaled so the strongest peak is 100,
-    "hkl": list of P labels, "window_sum": summed intensity in WINDOW, "window_max": strongest
-    peak in WINDOW (same scale)}.
-    """
-    from pymatgen.analysis.diffraction.xrd import XRDCalculator
-
-    from core.io.pmg import to_structure
-
-    pattern = XRDCalculator("CuKa").get_pattern(to_structure(model), two_theta_range=two_theta_range)
-    x = np.asarray(pattern.x, float)
-    y = np.asarray(pattern.y, float)
-    w = (x >= WINDOW[0]) & (x <= WINDOW[1])
-    hkl = [", ".join("".join(str(i) for i in h["hkl"]) for h in fam) for fam in pattern.hkls]
-    return {"two_theta": x, "intensity": y, "hkl": hkl, "window_sum": float(y[w].sum()),
-            "window_max": float(y[w].max()) if w.any() else 0.0}
-
-
-def broadened(two_theta: np.ndarray, intensity: np.ndarray, grid: np.ndarray, fwhm: float = FWHM):
-    """Sum of unit-height Gaussians (FWHM in degrees) at the peaks, on `grid` (deg)."""
-    sigma = fwhm / 2.3548
-    out = np.zeros_like(grid)
-    for x0, h in zip(two_theta, intensity):
-        lo, hi = np.searchsorted(grid, [x0 - 5 * sigma, x0 + 5 * sigma])
-        out[lo:hi] += h * np.exp(-0.5 * ((grid[lo:hi] - x0) / sigma) ** 2)
-    return out
 
 
 class XRDPanel(QWidget):
@@ -109,10 +81,14 @@ class XRDPanel(QWidget):
         doc.sigModelReplaced.connect(self._changed)
 
     def _changed(self, *args) -> None:
-        if self.auto_box.isChecked() and self.isVisible():
+        self.pending = True
+        if self.auto_box.isChecked() and on_screen(self):
             self.timer.start()
-        else:
-            self.pending = True
+
+    def screen_changed(self, visible: bool) -> None:
+        """Its dock's tab came to the top (True) or was covered (False)."""
+        if visible and self.auto_box.isChecked() and (self.pending or self.result is None):
+            self.timer.start()
 
     def showEvent(self, ev):  # noqa: N802
         super().showEvent(ev)
@@ -122,13 +98,12 @@ class XRDPanel(QWidget):
     def recompute(self) -> None:
         """Start a pattern computation for the document's current state (restarted if one is running)."""
         self.pending = False
-        if self.task is not None:
-            self.task.cancel()
         model = self.doc.model.copy()
+        model.metadata = {}   # snapshots and notes stay here: the child gets the structure only
         self.window_label.setText("superlattice window 20-30°: computing...")
-        self.task = self.runner.submit(simulate_xrd, model, label="XRD", on_result=self._on_result,
-                                       on_error=self.window_label.setText,
-                                       on_finished=self._on_finished)
+        self.task = self.runner.submit_process("xrd", simulate_xrd, model, label="XRD", on_result=self._on_result,
+                                               on_error=self.window_label.setText,
+                                               on_finished=self._on_finished)
 
     def _on_finished(self) -> None:
         self.task = None

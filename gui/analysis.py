@@ -1,0 +1,166 @@
+"""The live analysis of what the window displays, and the scheduling of its slow parts.
+
+`AnalysisController` owns a core `LiveAnalysis` of the document and, while a preview is shown, one of
+the preview (sharing the document's Ewald engine), and emits `sigChanged(names)` for the displayed
+one: every readout follows that single signal. Per edit it costs what `LiveAnalysis.update` costs
+(microseconds to milliseconds); the slow parts are debounced and scheduled so they cannot freeze the
+window:
+  Ewald engine   a worker thread (NumPy releases the GIL), superseded by a newer model
+  space group    spglib holds the GIL for its whole run (0.5-9 s on 24x24x3): a child process unless
+                 the cell is small, cached by configuration, superseded by a newer edit
+  ordering       recognition in a worker thread, superseded by a newer edit
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from core.analysis.live import ENERGY, ORDERING, SYMMETRY, LiveAnalysis, build_engine
+from core.structure.symmetry import DEFAULT_SYMPREC, cell_space_group, remember
+
+DEBOUNCE_MS = 250
+#: spglib runs in the GUI process below this many atoms (a few milliseconds), in a child process above
+IN_PROCESS_ATOMS = 400
+ALL = frozenset({"energy", "composition", "oxygen", "symmetry", "ordering", "engine", "displayed"})
+
+
+class AnalysisController(QObject):
+    """Signals: sigChanged(frozenset of names) for the displayed state ("engine" when the Ewald engine
+    of a new model is ready, "displayed" when a preview starts or ends); sigEngineReady()."""
+
+    sigChanged = Signal(object)
+    sigEngineReady = Signal()
+
+    def __init__(self, document, runner, parent=None):
+        super().__init__(parent)
+        self.doc, self.runner = document, runner
+        self.document_live: LiveAnalysis | None = None
+        self.preview_live: LiveAnalysis | None = None
+        self._slow = QTimer(self)
+        self._slow.setSingleShot(True)
+        self._slow.setInterval(DEBOUNCE_MS)
+        self._slow.timeout.connect(self._run_slow)
+        document.sigModelReplaced.connect(self._model_replaced)
+        document.sigSitesChanged.connect(self._sites_changed)
+        document.sigDisplayedChanged.connect(self._displayed_changed)
+        self._model_replaced()
+
+    # ------------------------------------------------------------------ what is shown
+    @property
+    def shown(self) -> LiveAnalysis:
+        return self.preview_live if self.preview_live is not None else self.document_live
+
+    def site_energies(self):
+        """(N,) site energies (eV) of the displayed state, or None while the engine is being built."""
+        return self.shown.site_energies()
+
+    def lioli_counts(self):
+        return self.shown.lioli_counts()
+
+    def pending(self) -> bool:
+        """True while a slow answer for the displayed state is still to come."""
+        live = self.shown
+        return live.ewald is None or "space_group" not in live.results or "ordering" not in live.results
+
+    # ------------------------------------------------------------------ document life cycle
+    def _model_replaced(self) -> None:
+        model = self.doc.model
+        self.preview_live = None
+        self.document_live = LiveAnalysis(model)
+        live = self.document_live
+        self.runner.submit(build_engine, model.supercell, model.charges().copy(), label="Ewald engine",
+                           priority=10, key="ewald-engine",
+                           on_result=lambda res, lv=live: self._engine_ready(lv, res),
+                           on_error=lambda msg, lv=live: self._engine_failed(lv, msg))
+        self.sigChanged.emit(ALL)
+        self._slow.start()
+
+    def _engine_ready(self, live: LiveAnalysis, result) -> None:
+        if live is not self.document_live:
+            return  # a newer model replaced this one meanwhile
+        live.attach_engine(*result)
+        if self.preview_live is not None:
+            self.preview_live.share_engine(live, self.doc.preview.charges if self.doc.preview else None)
+        self.sigEngineReady.emit()
+        self.sigChanged.emit(frozenset({ENERGY, "engine"}))
+
+    def _engine_failed(self, live: LiveAnalysis, message: str) -> None:
+        if live is self.document_live:
+            live.results["engine_error"] = message
+            self.sigChanged.emit(frozenset({ENERGY, "engine"}))
+
+    def _sites_changed(self, sites) -> None:
+        changed = self.document_live.update(np.asarray(sites))
+        if self.preview_live is None:
+            self.sigChanged.emit(frozenset(changed))
+        self._slow.start()
+
+    def _displayed_changed(self, preview) -> None:
+        if preview is None:
+            self.preview_live = None
+        else:
+            self.preview_live = LiveAnalysis(preview.model)
+            self.preview_live.share_engine(self.document_live, preview.charges)
+        self.sigChanged.emit(ALL)
+        if self._needs_slow(self.shown):
+            self._slow.start()
+
+    @staticmethod
+    def _needs_slow(live) -> bool:
+        return "space_group" not in live.results or "ordering" not in live.results
+
+    # ------------------------------------------------------------------ slow answers
+    def _run_slow(self) -> None:
+        live = self.shown
+        self._request_space_group(live)
+        self._request_ordering(live)
+
+    def _request_space_group(self, live: LiveAnalysis) -> None:
+        if "space_group" in live.results:
+            return
+        info, cell = live.symmetry_request(DEFAULT_SYMPREC)
+        if info is not None:
+            live.results["space_group"] = info
+            self.sigChanged.emit(frozenset({SYMMETRY}))
+            return
+        if len(cell[2]) == 0:
+            live.results["space_group"] = "empty cell"
+            self.sigChanged.emit(frozenset({SYMMETRY}))
+            return
+        version = live.version
+        if len(cell[2]) <= IN_PROCESS_ATOMS:
+            from core.errors import SymmetryError
+            try:
+                result = cell_space_group(cell, DEFAULT_SYMPREC)
+            except SymmetryError as exc:
+                result = str(exc)
+            self._space_group_ready(live, version, cell, result)
+            return
+        self.runner.submit_process("symmetry", cell_space_group, cell, DEFAULT_SYMPREC, label="Space group",
+                                   on_result=lambda r, lv=live, v=version, c=cell: self._space_group_ready(lv, v, c, r),
+                                   on_error=lambda m, lv=live, v=version, c=cell: self._space_group_ready(lv, v, c, m))
+
+    def _space_group_ready(self, live, version: int, cell, result) -> None:
+        if not isinstance(result, str):
+            remember(cell, result)
+        if live.version != version:
+            return  # edited since: the debounced rerun asks again
+        live.results["space_group"] = result
+        if live is self.shown:
+            self.sigChanged.emit(frozenset({SYMMETRY}))
+
+    def _request_ordering(self, live: LiveAnalysis) -> None:
+        if "ordering" in live.results:
+            return
+        from core.orderings.recognition import recognise
+        version = live.version
+        self.runner.submit(recognise, live.model.copy(), label="Ordering", key="ordering",
+                           on_result=lambda r, lv=live, v=version: self._ordering_ready(lv, v, r),
+                           on_error=lambda m, lv=live, v=version: self._ordering_ready(lv, v, m))
+
+    def _ordering_ready(self, live, version: int, result) -> None:
+        if live.version != version:
+            return
+        live.results["ordering"] = result
+        if live is self.shown:
+            self.sigChanged.emit(frozenset({ORDERING}))
