@@ -58,9 +58,10 @@ class AnalysisController(QObject):
         return self.shown.lioli_counts()
 
     def pending(self) -> bool:
-        """True while a slow answer for the displayed state is still to come."""
+        """True while an answer for the displayed state is still to come (engine, space group, ordering)."""
         live = self.shown
-        return live.ewald is None or "space_group" not in live.results or "ordering" not in live.results
+        no_engine = self.document_live.ewald is None and "engine_error" not in self.document_live.results
+        return no_engine or self._slow.isActive() or self._needs_slow(live)
 
     # ------------------------------------------------------------------ document life cycle
     def _model_replaced(self) -> None:

@@ -2,54 +2,32 @@
 
 A thread is no use for such work: spglib's `get_symmetry_dataset` and pymatgen's XRD calculator keep
 the GIL for their whole run (seconds on a 24x24x3 cell), and the GUI thread stops for as long. A
-`ProcessLane` owns one spawned child that runs one job at a time. A lane holds at most one job: a new
+`ProcessLane` owns one child process (a fresh interpreter running gui.process_child) that runs one job
+at a time. A lane holds at most one job: a new
 job supersedes the running one, whose child is killed (its result would be stale anyway) and
 restarted on demand. Results come back through a pipe polled by a GUI-thread timer, so callbacks run
 on the GUI thread.
 
 The function must be importable by name in the child (a module-level function of `core`) and its
-arguments and result picklable. The spawn start method is used: forking a process that runs Qt
-threads is unsafe.
+arguments and result picklable. The child is a fresh interpreter (forking a process that runs Qt
+threads is unsafe) started without multiprocessing's spawn, which would re-run the parent's
+__main__ (a user's script) in the child.
 """
 from __future__ import annotations
 
 import itertools
+import json
 import logging
-import multiprocessing as mp
+import os
+import subprocess
+import sys
 import time
+from multiprocessing.connection import Connection
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 POLL_MS = 10
-
-
-def _child_main(conn) -> None:
-    """Loop of the child: receive (job id, fn, args), send (job id, "ok"|"error", value)."""
-    import os
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    from core.errors import LayerStudioError
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        job_id, fn, args = msg
-        try:
-            out = (job_id, "ok", fn(*args))
-        except LayerStudioError as exc:
-            out = (job_id, "error", str(exc))
-        except MemoryError:
-            out = (job_id, "error", "out of memory; try a smaller supercell")
-        except Exception as exc:  # a bug: one line for the user, the type for the log
-            out = (job_id, "error", f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send(out)
-        except (BrokenPipeError, OSError):
-            return
 
 
 class ProcessJob:
@@ -77,9 +55,9 @@ class ProcessLane(QObject):
     def __init__(self, name: str, parent=None):
         super().__init__(parent)
         self.name = name
-        self._ctx = mp.get_context("spawn")
-        self._proc = None
-        self._conn = None
+        self._proc = None      # subprocess.Popen of the child
+        self._tx = None        # Connection parent -> child
+        self._conn = None      # Connection child -> parent
         self.job: ProcessJob | None = None
         self.restarts = 0
         self._timer = QTimer(self)
@@ -87,29 +65,38 @@ class ProcessLane(QObject):
         self._timer.timeout.connect(self._poll)
 
     # ------------------------------------------------------------------ child life cycle
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
     def _ensure_child(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._alive():
             return
-        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=_child_main, args=(child_conn,), name=f"layerstudio-{self.name}",
-                                 daemon=True)
-        proc.start()
-        child_conn.close()
-        self._proc, self._conn = proc, parent_conn
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = dict(os.environ, LAYERSTUDIO_SYS_PATH=json.dumps([p for p in sys.path if p]))
+        code = ("import json, os, sys; sys.path[:0] = json.loads(os.environ['LAYERSTUDIO_SYS_PATH']); "
+                f"from gui.process_child import main; main({to_child_r}, {from_child_w})")
+        self._proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
+                                      env=env, stdin=subprocess.DEVNULL)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._tx = Connection(to_child_w, readable=False)
+        self._conn = Connection(from_child_r, writable=False)
 
     def _kill_child(self) -> None:
         if self._proc is None:
             return
         try:
             self._proc.kill()
-            self._proc.join(2.0)
-        except (OSError, ValueError, AssertionError):
+            self._proc.wait(2.0)
+        except (OSError, subprocess.TimeoutExpired):
             pass
-        try:
-            self._conn.close()
-        except OSError:
-            pass
-        self._proc = self._conn = None
+        for c in (self._tx, self._conn):
+            try:
+                c.close()
+            except OSError:
+                pass
+        self._proc = self._conn = self._tx = None
         self.restarts += 1
 
     # ------------------------------------------------------------------ jobs
@@ -119,11 +106,11 @@ class ProcessLane(QObject):
         self._ensure_child()
         job = ProcessJob(self, next(self._ids), label or self.name, on_result, on_error, on_finished)
         try:
-            self._conn.send((job.id, fn, args))
+            self._tx.send((job.id, fn, args))
         except (BrokenPipeError, OSError):  # the child died (killed from outside): one restart
             self._kill_child()
             self._ensure_child()
-            self._conn.send((job.id, fn, args))
+            self._tx.send((job.id, fn, args))
         self.job = job
         self._timer.start()
         return job
@@ -152,7 +139,7 @@ class ProcessLane(QObject):
             return
         try:
             if not self._conn.poll():
-                if not self._proc.is_alive():
+                if not self._alive():
                     raise EOFError
                 return
             job_id, status, value = self._conn.recv()
@@ -186,14 +173,11 @@ class ProcessLane(QObject):
     def shutdown(self) -> None:
         self._timer.stop()
         self.job = None
-        if self._conn is not None:
-            try:
-                self._conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
-        if self._proc is not None:
-            self._proc.join(0.5)
-            if self._proc.is_alive():
-                self._proc.kill()
-                self._proc.join(1.0)
-        self._proc = self._conn = None
+        if self._proc is None:
+            return
+        try:
+            self._tx.send(None)
+            self._proc.wait(0.5)
+        except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
+            pass
+        self._kill_child()

@@ -50,6 +50,8 @@ class ChargePanel(QWidget):
         self.task = None
         self._stale = True
         self._applying = False
+        #: what the panel shows, as numbers (None before the charge model of the current state is ready)
+        self.values: dict | None = None
 
         self.order = QComboBox()
         for text, key in ORDER_LABELS:
@@ -111,6 +113,7 @@ class ChargePanel(QWidget):
             self.state = None
             self.sigPreview.emit(None)
         # the numbers shown belong to the state before this change
+        self.values = None
         self.readout.setText("State of charge: waiting for the charge model of the current state…")
         self.status.setText("")
         if on_screen(self):
@@ -123,7 +126,11 @@ class ChargePanel(QWidget):
 
     def showEvent(self, ev):  # noqa: N802
         super().showEvent(ev)
-        if self._stale and self.task is None:
+        # shown as a covered tab too: look once the layout has settled
+        QTimer.singleShot(0, self._catch_up)
+
+    def _catch_up(self) -> None:
+        if self._stale and self.task is None and on_screen(self):
             self.rebuild()
 
     def rebuild(self, *args) -> None:
@@ -178,6 +185,10 @@ class ChargePanel(QWidget):
         cm = self.cm
         fu = cm.formula_units
         e0 = cm.energies[0]
+        self.values = {"step": int(st.step), "n_steps": int(cm.n_steps), "x_removed": float(st.x_removed),
+                       "capacity_mAh_g": {"total": float(st.capacity_mAh_g), "cationic": float(st.cationic_mAh_g),
+                                          "anionic": float(st.anionic_mAh_g)},
+                       "active_couple": st.active_couple or None, "ewald_eV_per_MO2": float(st.energy_eV) / fu}
         ox = species_mean_oxidation(st)
         ox_text = ", ".join(f"{s} {v:+.2f}" for s, v in ox.items())
         n_o = max(int(np.count_nonzero(st.occupancy == SPECIES.index("O"))), 1)

@@ -170,8 +170,8 @@ class MigrationPanel(QWidget):
 
     def showEvent(self, ev):  # noqa: N802
         super().showEvent(ev)
-        if self._pending:
-            self.timer.start()
+        # shown as a covered tab too: look once the layout has settled
+        QTimer.singleShot(0, lambda: self.screen_changed(on_screen(self)))
 
     def refresh(self, user: bool = True) -> None:
         """Recompute the paths of the shown state in a worker (the Refresh button: a user action that
@@ -192,6 +192,15 @@ class MigrationPanel(QWidget):
 
     def _finished(self) -> None:
         self.task = None
+
+    def values(self) -> dict:
+        """What the panel shows, as numbers: open paths and groups of the state they were computed for
+        ("document" or "preview"), the cheapest barrier shown (eV) and whether a refresh is due."""
+        n_open = sum(p.open for p in self.paths)
+        return {"computed_for": "preview" if self.preview_model is not None else "document",
+                "n_open_paths": int(n_open), "n_rows": len(self.rows),
+                "cheapest_max_eV": float(self.rows[0].max_eV) if self.rows else None,
+                "up_to_date": not self._pending and self.task is None}
 
     def _ready(self, token, result) -> None:
         if token is not self._token:

@@ -76,7 +76,7 @@ class XRDPanel(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
-        self.timer.timeout.connect(self.recompute)
+        self.timer.timeout.connect(lambda: self.recompute() if on_screen(self) else None)
         doc.sigSitesChanged.connect(self._changed)
         doc.sigModelReplaced.connect(self._changed)
 
@@ -92,8 +92,8 @@ class XRDPanel(QWidget):
 
     def showEvent(self, ev):  # noqa: N802
         super().showEvent(ev)
-        if self.pending or self.result is None:
-            self.timer.start()
+        # shown as a covered tab too: look once the layout has settled
+        QTimer.singleShot(0, lambda: self.screen_changed(on_screen(self)))
 
     def recompute(self) -> None:
         """Start a pattern computation for the document's current state (restarted if one is running)."""
