@@ -5,6 +5,7 @@ LayerStudioError (corrupt project, unreadable CIF) is shown as a one-line messag
 """
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from . import dialogs, settings
 
 log = logging.getLogger(__name__)
 
+SYNC_EXPORT_SITES = 500   # structure exports of bigger models leave the GUI process (> 100 ms)
 OPEN_FILTER = ("Layer Studio projects and structures (*.json *.cif *.vasp *.poscar POSCAR* CONTCAR*);;"
                "Layer Studio project (*.json);;CIF (*.cif);;VASP POSCAR (*.vasp *.poscar POSCAR* CONTCAR*);;"
                "All files (*)")
@@ -164,8 +166,14 @@ class FileController:
                              label="Export for DFT", on_result=done,
                              on_error=lambda msg: dialogs.show_error(self.w, "Export for DFT", msg))
 
+    def _exported(self, path: str, res) -> None:
+        extra = f" ({res.space_group})" if getattr(res, "space_group", None) else ""
+        notes = "; ".join(getattr(res, "notes", []) or [])
+        self.w.statusBar().showMessage(f"Exported {Path(path).name}{extra} {notes}", 8000)
+
     def export_to(self, path: str, kind: str, symprec: float | None = None) -> bool:
-        """kind: cif, cif-sym, poscar, png2, png4, svg. Structure exports go through core.io.export."""
+        """kind: cif, cif-sym, poscar, png2, png4, svg. Structure exports go through core.io.export;
+        on models above SYNC_EXPORT_SITES sites they run in a child process (True: started)."""
         try:
             if kind in ("png2", "png4"):
                 self.w.layer_view.export_png(path, scale=2 if kind == "png2" else 4)
@@ -178,10 +186,17 @@ class FileController:
                     path += ".vasp"
                 if kind.startswith("cif") and not path.lower().endswith(".cif"):
                     path += ".cif"
-                res = export_model(self.doc.model, path, symprec=symprec if kind == "cif-sym" else None)
-                extra = f" ({res.space_group})" if getattr(res, "space_group", None) else ""
-                notes = "; ".join(getattr(res, "notes", []) or [])
-                self.w.statusBar().showMessage(f"Exported {Path(path).name}{extra} {notes}", 8000)
+                sym = symprec if kind == "cif-sym" else None
+                if self.doc.model.supercell.n_sites > SYNC_EXPORT_SITES:
+                    # pymatgen's writers and spglib hold the GIL for 0.1-10 s on big cells: a child process
+                    model = self.doc.model.copy()
+                    self.w.statusBar().showMessage(f"Exporting {Path(path).name}…")
+                    job = functools.partial(export_model, symprec=sym)
+                    self.w.runner.submit_process("export", job, model, path, label="Export",
+                                                 on_result=lambda res, p=path: self._exported(p, res),
+                                                 on_error=lambda msg: dialogs.show_error(self.w, "Export failed", msg))
+                    return True
+                self._exported(path, export_model(self.doc.model, path, symprec=sym))
                 return True
         except LayerStudioError as exc:
             dialogs.show_error(self.w, "Export failed", str(exc))

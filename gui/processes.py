@@ -19,8 +19,10 @@ import itertools
 import json
 import logging
 import os
+import pickle
 import subprocess
 import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 
@@ -28,6 +30,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 POLL_MS = 10
+
+
+def _write(tx: Connection, payload: bytes) -> None:
+    try:
+        tx.send_bytes(payload)
+    except (BrokenPipeError, OSError):  # the child was killed meanwhile (superseded): nothing to do
+        pass
 
 
 class ProcessJob:
@@ -105,12 +114,12 @@ class ProcessLane(QObject):
             self._drop_current()
         self._ensure_child()
         job = ProcessJob(self, next(self._ids), label or self.name, on_result, on_error, on_finished)
-        try:
-            self._tx.send((job.id, fn, args))
-        except (BrokenPipeError, OSError):  # the child died (killed from outside): one restart
-            self._kill_child()
-            self._ensure_child()
-            self._tx.send((job.id, fn, args))
+        # pickle here (the arguments may change on this thread later), write from a thread: a fresh
+        # child reads only once its imports are done, and a full pipe would block the GUI thread
+        payload = pickle.dumps((job.id, fn, args), protocol=pickle.HIGHEST_PROTOCOL)
+        tx = self._tx
+        threading.Thread(target=_write, args=(tx, payload), daemon=True,
+                         name=f"layerstudio-{self.name}-send").start()
         self.job = job
         self._timer.start()
         return job

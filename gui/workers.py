@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import threading
 import time
 import traceback
@@ -34,6 +35,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from core.errors import LayerStudioError
 
 log = logging.getLogger(__name__)
+SWITCH_INTERVAL_S = 0.001
 
 
 class TaskCancelled(Exception):
@@ -64,6 +66,7 @@ class Task(QRunnable):
         self.error: str | None = None
         self._last_emit = 0.0
         self.pool = None               # the QThreadPool it runs on (set by TaskRunner.submit)
+        self.started_at: float | None = None
         self.key: str | None = None    # a newer task with this key supersedes it
 
     def cancel(self) -> None:
@@ -87,6 +90,7 @@ class Task(QRunnable):
             self._emit("sigProgress", item)
 
     def run(self) -> None:
+        self.started_at = time.monotonic()   # when a worker picked it up (time.monotonic)
         try:
             kwargs = dict(self.kwargs)
             try:
@@ -166,6 +170,9 @@ class TaskRunner(QObject):
     def __init__(self, parent=None, max_threads: int = 2):
         super().__init__(parent)
         collect_garbage_on_gui_thread_only()
+        # a worker running Python code keeps the GIL until the switch interval asks it to drop it; the
+        # GUI thread pays that wait for every slot it runs, so keep it short (default 5 ms)
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.user_pool = QThreadPool(self)

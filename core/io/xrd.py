@@ -12,6 +12,7 @@ import numpy as np
 WINDOW = (20.0, 30.0)      # superlattice window, degrees 2-theta
 RANGE = (10.0, 80.0)       # computed range, degrees 2-theta
 FWHM = 0.25                # degrees, Gaussian broadening of a displayed profile (display only)
+PROFILE_POINTS = 3500      # grid points of the broadened profile
 
 
 def simulate_xrd(model, two_theta_range=RANGE) -> dict:
@@ -19,7 +20,8 @@ def simulate_xrd(model, two_theta_range=RANGE) -> dict:
 
     Returns {"two_theta": (P,) deg, "intensity": (P,) scaled so the strongest peak is 100,
     "hkl": list of P labels, "window_sum": summed intensity in WINDOW, "window_max": strongest
-    peak in WINDOW (same scale)}.
+    peak in WINDOW (same scale), "grid": (G,) deg and "profile": (G,) the peaks broadened by FWHM
+    (for display; a big cell has thousands of peaks, so this is done here, not per redraw)}.
     """
     from pymatgen.analysis.diffraction.xrd import XRDCalculator
 
@@ -30,8 +32,10 @@ def simulate_xrd(model, two_theta_range=RANGE) -> dict:
     y = np.asarray(pattern.y, float)
     w = (x >= WINDOW[0]) & (x <= WINDOW[1])
     hkl = [", ".join("".join(str(i) for i in h["hkl"]) for h in fam) for fam in pattern.hkls]
+    grid = np.linspace(*two_theta_range, PROFILE_POINTS)
     return {"two_theta": x, "intensity": y, "hkl": hkl, "window_sum": float(y[w].sum()),
-            "window_max": float(y[w].max()) if w.any() else 0.0}
+            "window_max": float(y[w].max()) if w.any() else 0.0,
+            "grid": grid, "profile": broadened(x, y, grid)}
 
 
 def broadened(two_theta: np.ndarray, intensity: np.ndarray, grid: np.ndarray, fwhm: float = FWHM):

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core.io.xrd import RANGE, WINDOW, broadened, simulate_xrd
+from core.io.xrd import RANGE, WINDOW, simulate_xrd
 
 from .style import CURVE
 from .visibility import on_screen
@@ -125,9 +125,8 @@ class XRDPanel(QWidget):
         self._redraw()
 
     def _profile(self, r):
-        grid = np.linspace(*RANGE, 3500)
-        prof = broadened(r["two_theta"], r["intensity"], grid)
-        return grid, (np.log10(1 + prof) if self.log_box.isChecked() else prof)
+        prof = r["profile"]
+        return r["grid"], (np.log10(1 + prof) if self.log_box.isChecked() else prof)
 
     def _redraw(self, *args) -> None:
         r = self.result
