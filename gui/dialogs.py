@@ -23,12 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import LayerStudioError
+from core.orderings import PRESETS
 from core.structure.hosts import DEFAULTS, STACKINGS
-
-try:  # the ordering presets are optional: without them the dialog offers a random arrangement only
-    from core.orderings import PRESETS
-except ImportError:  # pragma: no cover - depends on which core parts are installed
-    PRESETS = {}
 
 #: Candidate in-plane matrices tried when suggesting commensurate supercells (besides n x n).
 NAMED_CANDIDATES = ("sqrt3", "2sqrt3", "ribbon")

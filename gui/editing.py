@@ -149,23 +149,14 @@ class EditController:
 
     # ------------------------------------------------------------------ presets
     def build_presets_menu(self, menu: QMenu) -> None:
-        try:
-            from core.orderings import PRESETS
-        except ImportError:
-            menu.addAction("(no ordering presets in this installation)").setEnabled(False)
-            return
+        from core.orderings import O_STACKINGS, P2_STACKINGS, PRESETS
         for name, desc in PRESETS.items():
             a = menu.addAction(name.replace("_", " "), lambda n=name: self.apply_preset(n))
             a.setStatusTip(desc)
             a.setToolTip(desc)
-        try:
-            from core.orderings import O_STACKINGS, P2_STACKINGS
-        except ImportError:
-            O_STACKINGS = P2_STACKINGS = ()
-        if O_STACKINGS or P2_STACKINGS:
-            sub = menu.addMenu("honeycomb with stacking")
-            for st in dict.fromkeys(O_STACKINGS + P2_STACKINGS):
-                sub.addAction(st, lambda s=st: self.apply_preset("honeycomb", stacking=s))
+        sub = menu.addMenu("honeycomb with stacking")
+        for st in dict.fromkeys(O_STACKINGS + P2_STACKINGS):
+            sub.addAction(st, lambda s=st: self.apply_preset("honeycomb", stacking=s))
         menu.setToolTipsVisible(True)
 
     def apply_preset(self, name: str, seed: int = 0, **params) -> None:

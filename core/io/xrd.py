@@ -2,7 +2,7 @@
 
 The honeycomb (sqrt3 x sqrt3) superlattice reflections of Li2MnO3-type layers fall at 2-theta ~ 20-30
 degrees for Cu K-alpha (Bréger et al., J. Solid State Chem. 178, 2575 (2005); Boulineau et al., Chem.
-Mater. 21, 4216 (2009)); a disordered layer shows none. pymatgen holds the GIL for the whole pattern
+Mater. 21, 4216 (2009); docs/science.md §11); a disordered layer shows none. pymatgen holds the GIL for the whole pattern
 (25-35 s on a 24x24x3 cell): a GUI runs `simulate_xrd` in a child process.
 """
 from __future__ import annotations

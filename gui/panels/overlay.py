@@ -151,10 +151,7 @@ class LayerOverlay(QObject):
         current = getattr(self.lv, "_o_counts", None)
         if current is None and self._saved_counts is None:
             return
-        try:
-            from core.analysis.oxygen import OxygenEnvironments
-        except ImportError:
-            return
+        from core.analysis.oxygen import OxygenEnvironments
         if self._saved_counts is None:
             self._saved_counts = (current,)
         self.lv.set_oxygen_counts(OxygenEnvironments(model).site_values("li_o_li"))

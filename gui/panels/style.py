@@ -25,10 +25,7 @@ def _hex_to_rgba(h: str) -> tuple[float, float, float, float]:
 
 def _editor_table(scheme: str | None = None):
     """(len(SPECIES), 4) float RGBA from the editor's colour schemes (gui/colors.py), else None."""
-    try:
-        from gui import colors
-    except ImportError:
-        return None
+    from gui import colors
     try:
         out = [colors.species_color(sym, scheme).getRgbF() for sym in SPECIES]
     except Exception:  # resources missing in an unusual install: fall back to VESTA below
