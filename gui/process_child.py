@@ -6,11 +6,60 @@ spawn, which would import the parent's __main__ again: a user's script without a
 """
 from __future__ import annotations
 
+import inspect
 import os
+import time
+
+PROGRESS_S = 0.05
+
+
+def warm_monte_carlo() -> bool:
+    """Import numba and load the compiled Monte Carlo kernels (a one-sweep run on a tiny cell), so the
+    user's first run starts at once (numba's import holds the GIL for about a second)."""
+    from core.orderings.montecarlo import anneal
+    from core.structure.model import Model
+
+    model = Model.build("O3", "Li", "3", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=0)
+    for _ in anneal(model, sublattice="tm", sweeps=2, seed=0):
+        pass
+    return True
+
+
+def charge_model(model, order: str = "electrostatic"):
+    """core.analysis.charge.ChargeModel of a detached model, without its Ewald engine (the states
+    are precomputed; the engine holds a weak reference and stays in the child)."""
+    from core.analysis.charge import ChargeModel
+    cm = ChargeModel(model, order=order)
+    cm._engine = None
+    return cm
+
+
+def migration_paths(model):
+    """(paths ranked cheapest first, groups) of core.migration.search for a detached model."""
+    from core.migration.search import find_paths, group_paths
+    paths = find_paths(model)
+    return paths, group_paths(paths)
+
+
+def _drain(gen, send):
+    last, sent = None, 0.0
+    try:
+        while True:
+            last = next(gen)
+            now = time.monotonic()
+            if now - sent >= PROGRESS_S:
+                sent = now
+                send(last)
+    except StopIteration as stop:
+        return stop.value if stop.value is not None else last
 
 
 def main(read_fd: int, write_fd: int) -> None:
-    """Receive (job id, fn, args); send (job id, "ok"|"error", value); stop on None or a closed pipe."""
+    """Receive (job id, fn, args); send (job id, "ok"|"error", value); stop on None or a closed pipe.
+
+    If fn returns a generator (a core computation that yields progress), its items are sent as
+    (job id, "progress", item), at most every PROGRESS_S seconds, and its return value (or last item)
+    is the result."""
     from multiprocessing.connection import Connection
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
@@ -28,7 +77,10 @@ def main(read_fd: int, write_fd: int) -> None:
             return
         job_id, fn, args = msg
         try:
-            out = (job_id, "ok", fn(*args))
+            value = fn(*args)
+            if inspect.isgenerator(value):
+                value = _drain(value, lambda item, j=job_id: tx.send((j, "progress", item)))
+            out = (job_id, "ok", value)
         except LayerStudioError as exc:
             out = (job_id, "error", str(exc))
         except MemoryError:
@@ -39,3 +91,5 @@ def main(read_fd: int, write_fd: int) -> None:
             tx.send(out)
         except (BrokenPipeError, OSError):
             return
+        except Exception as exc:  # a result that cannot be pickled: a bug, reported in one line
+            tx.send((job_id, "error", f"the result could not be returned: {type(exc).__name__}: {exc}"))

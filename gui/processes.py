@@ -42,10 +42,13 @@ def _write(tx: Connection, payload: bytes) -> None:
 class ProcessJob:
     """A job handed to a lane: `cancel()` drops it (and kills the child if it is running)."""
 
-    def __init__(self, lane: ProcessLane, job_id: int, label: str, on_result, on_error, on_finished):
+    def __init__(self, lane: ProcessLane, job_id: int, label: str, on_result, on_error, on_finished,
+                 on_progress=None):
         self.lane, self.id, self.label = lane, job_id, label
         self.on_result, self.on_error, self.on_finished = on_result, on_error, on_finished
-        self.started = time.monotonic()
+        self.on_progress = on_progress
+        self.started_at = time.monotonic()
+        self.warm_up = False
         self.done = False
         self.cancelled = False
 
@@ -109,11 +112,14 @@ class ProcessLane(QObject):
         self.restarts += 1
 
     # ------------------------------------------------------------------ jobs
-    def submit(self, fn, *args, label: str = "", on_result=None, on_error=None, on_finished=None) -> ProcessJob:
-        if self.job is not None:
+    def submit(self, fn, *args, label: str = "", on_result=None, on_error=None, on_finished=None,
+               on_progress=None) -> ProcessJob:
+        if self.job is not None and not self.job.warm_up:
             self._drop_current()
+        # a warm-up still running is not killed: the child takes the job right after it
         self._ensure_child()
-        job = ProcessJob(self, next(self._ids), label or self.name, on_result, on_error, on_finished)
+        job = ProcessJob(self, next(self._ids), label or self.name, on_result, on_error, on_finished,
+                         on_progress)
         # pickle here (the arguments may change on this thread later), write from a thread: a fresh
         # child reads only once its imports are done, and a full pipe would block the GUI thread
         payload = pickle.dumps((job.id, fn, args), protocol=pickle.HIGHEST_PROTOCOL)
@@ -138,6 +144,14 @@ class ProcessLane(QObject):
             self._timer.stop()
             self.sigIdle.emit()
 
+    def warm(self, fn=None, *args) -> None:
+        """Start the child now (and run fn(*args) there, e.g. imports), so a later job starts at once."""
+        if self._alive():
+            return
+        self._ensure_child()
+        if fn is not None and self.job is None:
+            self.submit(fn, *args, label=f"{self.name} (warming up)").warm_up = True
+
     def busy(self) -> bool:
         return self.job is not None
 
@@ -147,11 +161,20 @@ class ProcessLane(QObject):
             self._timer.stop()
             return
         try:
-            if not self._conn.poll():
-                if not self._alive():
-                    raise EOFError
-                return
-            job_id, status, value = self._conn.recv()
+            while True:
+                if not self._conn.poll():
+                    if not self._alive():
+                        raise EOFError
+                    return
+                job_id, status, value = self._conn.recv()
+                if job_id != job.id:
+                    continue   # an answer to a superseded job that slipped through
+                if status != "progress":
+                    break
+                if job.on_progress:
+                    job.on_progress(value)
+                if self.job is not job:
+                    return     # the progress callback cancelled or replaced the job
         except (EOFError, OSError):
             self.job = None
             self._timer.stop()
@@ -163,8 +186,6 @@ class ProcessLane(QObject):
                 job.on_finished()
             self.sigIdle.emit()
             return
-        if job_id != job.id:
-            return  # an answer to a superseded job that slipped through: ignore
         self.job = None
         self._timer.stop()
         job.done = True

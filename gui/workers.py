@@ -227,21 +227,27 @@ class TaskRunner(QObject):
             task.signals.sigCancelled.emit()
             task.signals.sigFinished.emit()
 
+    def lane(self, name: str):
+        """The ProcessLane `name` (created on first use)."""
+        from .processes import ProcessLane
+        proc = self.lanes.get(name)
+        if proc is None:
+            proc = self.lanes[name] = ProcessLane(name, self)
+            proc.sigIdle.connect(self._lane_idle)
+        return proc
+
     def submit_process(self, lane: str, fn: Callable, *args, label: str = "", on_result=None,
-                       on_error=None, on_finished=None):
+                       on_error=None, on_finished=None, on_progress=None):
         """Run fn(*args) (a module-level function with picklable arguments) in the child process of
         `lane`; whatever that lane was doing is superseded. Callbacks run on the GUI thread."""
-        from .processes import ProcessLane
         if self.closed:
             return None
-        proc = self.lanes.get(lane)
-        if proc is None:
-            proc = self.lanes[lane] = ProcessLane(lane, self)
-            proc.sigIdle.connect(self._lane_idle)
+        proc = self.lane(lane)
         was_busy = self.busy()
         job = proc.submit(fn, *args, label=label, on_result=self._guard(on_result) if on_result else None,
                           on_error=self._guard(on_error) if on_error else None,
-                          on_finished=self._guard(on_finished) if on_finished else None)
+                          on_finished=self._guard(on_finished) if on_finished else None,
+                          on_progress=self._guard(on_progress) if on_progress else None)
         if not was_busy:
             self.sigBusy.emit(True)
         self.sigProgress.emit(label or lane, -1.0, "")

@@ -193,7 +193,7 @@ def test_monte_carlo_run_progress_apply_is_one_undo_step(qtbot, runner):
     with qtbot.waitSignal(panel.sigRunFinished, timeout=60000) as done:
         with qtbot.waitSignal(panel.sigStarted, timeout=1000):
             panel.start_btn.click()
-        panel.task.signals.sigProgress.connect(runner_items.append)
+        panel.sigProgress.connect(runner_items.append)
     assert runner_items, "no progress signals arrived from the worker"
     assert np.array_equal(doc.model.occupancy, start)  # the run never touches the document
     best = done.args[0]

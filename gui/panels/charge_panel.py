@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPush
 from core.structure.species import SPECIES, VACANCY
 
 from ..commands import OxidationCommand
+from ..process_child import charge_model
 from .visibility import on_screen
 
 DEBOUNCE_MS = 500
@@ -135,7 +136,6 @@ class ChargePanel(QWidget):
 
     def rebuild(self, *args) -> None:
         """Precompute the removal sequence of the document's current state (in a worker)."""
-        from core.analysis.charge import ChargeModel
 
         if self.task is not None:
             self.runner.cancel(self.task)
@@ -145,9 +145,12 @@ class ChargePanel(QWidget):
         self.status.setText("Preparing the state-of-charge sequence...")
         token = object()
         self._token = token
-        self.task = self.runner.submit(ChargeModel, model, order=order, label="Charge model", key="charge-model",
-                                       on_result=lambda cm, t=token: self._ready(t, cm),
-                                       on_error=self._failed, on_finished=self._finished)
+        model.metadata = {}
+        # the removal sequence is seconds of Python and NumPy on big cells: a child process, so the GUI
+        # thread never waits for the GIL; a newer state kills the old job
+        self.task = self.runner.submit_process(
+            "charge", charge_model, model, order, label="Charge model",
+            on_result=lambda cm, t=token: self._ready(t, cm), on_error=self._failed, on_finished=self._finished)
 
     def _finished(self) -> None:
         self.task = None

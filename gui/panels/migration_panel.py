@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from core.migration.geometry import KINDS
 from core.structure.species import CODE
 
+from ..process_child import migration_paths
 from .style import CURVE
 from .visibility import on_screen
 
@@ -38,11 +39,6 @@ FILTERS = (("all open paths", None), ("TM migration", "tm"), ("alkali hops", "al
 MAX_ROWS = 300
 
 
-def compute_paths(model):
-    """(paths ranked cheapest first, groups) for a detached model; runs in a worker."""
-    from core.migration.search import find_paths, group_paths
-    paths = find_paths(model)
-    return paths, group_paths(paths)
 
 
 def why_no_paths(model, src: str = "model") -> str:
@@ -174,8 +170,8 @@ class MigrationPanel(QWidget):
         QTimer.singleShot(0, lambda: self.screen_changed(on_screen(self)))
 
     def refresh(self, user: bool = True) -> None:
-        """Recompute the paths of the shown state in a worker (the Refresh button: a user action that
-        never waits behind automatic work; the debounce timer passes user=False)."""
+        """Recompute the paths of the shown state in the panel's child process (the Refresh button,
+        user=True, runs even when covered; the debounce timer passes user=False)."""
         if not user and not on_screen(self):
             return
         self._pending = False
@@ -185,10 +181,13 @@ class MigrationPanel(QWidget):
         self.status.setText("Finding migration paths...")
         token = object()
         self._token = token
-        self.task = self.runner.submit(compute_paths, model, label="Migration paths", key="migration",
-                                       user=user,
-                                       on_result=lambda res, t=token: self._ready(t, res),
-                                       on_error=self.status.setText, on_finished=self._finished)
+        model.metadata = {}
+        # find_paths holds the GIL in long NumPy calls on big cells: a child process, superseded by the
+        # next request (the Refresh button never waits behind automatic work: it kills that job)
+        self.task = self.runner.submit_process(
+            "migration", migration_paths, model, label="Migration paths",
+            on_result=lambda res, t=token: self._ready(t, res), on_error=self.status.setText,
+            on_finished=self._finished)
 
     def _finished(self) -> None:
         self.task = None
