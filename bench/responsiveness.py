@@ -31,14 +31,25 @@ GOAL_GAP_MS = 100.0
 
 
 class Heartbeat:
-    def __init__(self):
+    """Ticks of a 5 ms GUI-thread timer. With `dump_file`, every stall longer than `dump_after_s`
+    writes the Python stacks of all threads there (faulthandler's watchdog needs no GIL), to find
+    what held the GUI thread."""
+
+    def __init__(self, dump_file=None, dump_after_s: float = 0.2):
         from PySide6.QtCore import Qt, QTimer
         self.ticks: list[float] = []
+        self.dump_file, self.dump_after_s = dump_file, dump_after_s
         self.timer = QTimer()
         self.timer.setTimerType(Qt.PreciseTimer)
         self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+        if self.dump_file is not None:
+            import faulthandler
+            faulthandler.dump_traceback_later(self.dump_after_s, file=self.dump_file)
 
     def max_gap_ms(self, t0: float, t1: float) -> float:
         ts = [t0] + [t for t in self.ticks if t0 <= t <= t1] + [t1]
@@ -194,8 +205,10 @@ def bench_model(b: Bench, name: str, model, tmp: Path, big: bool, quick: bool) -
         mc.start_btn.click()
 
     def started():
-        if mc.task is not None and mc.task.started_at is not None:
-            t_click["started"] = mc.task.started_at
+        # the run has started when its first progress record (after the set-up and the first sweeps
+        # in the Monte Carlo process) is on screen
+        if "started" not in t_click and mc.trace:
+            t_click["started"] = time.monotonic()
         return "started" in t_click
 
     b.measure("Monte Carlo run (panels open)", name, edit_then_run,
@@ -261,6 +274,7 @@ def main(argv=None) -> int:
     ap.add_argument("--big", action="store_true", help="also change supercell 24x24 -> 48x48")
     ap.add_argument("--quick", action="store_true", help="two presets per model only")
     ap.add_argument("--models", default="0,1,2", help="indices of the models to run (0: 12x12, 1: 24x24, 2: NMC)")
+    ap.add_argument("--dump-stalls", metavar="FILE", help="write all thread stacks at every stall > 200 ms")
     args = ap.parse_args(argv)
 
     from PySide6.QtWidgets import QApplication
@@ -275,7 +289,7 @@ def main(argv=None) -> int:
 
     st = Studio()
     st.window.resize(1280, 960)
-    hb = Heartbeat()
+    hb = Heartbeat(open(args.dump_stalls, "w") if args.dump_stalls else None)
     b = Bench(st, hb, errors)
     st.wait_idle(120)
     models = build_models(args.big)
@@ -283,6 +297,9 @@ def main(argv=None) -> int:
         for i in (int(k) for k in args.models.split(",")):
             name, model = models[i]
             bench_model(b, name, model, Path(tmp), args.big, args.quick)
+    if hb.dump_file is not None:
+        import faulthandler
+        faulthandler.cancel_dump_traceback_later()
     st.close()
     app.processEvents()
 

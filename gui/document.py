@@ -71,7 +71,7 @@ class Document(QObject):
         """Install a new model (new file, new supercell). The undo history is cleared by default."""
         if self.model is not None:
             self.model.remove_listener(self._on_model_changed)
-        self.preview = None
+        self.end_preview()   # views following a preview go back to the document before it changes
         self.model = model
         self._oxidation = model.oxidation
         model.add_listener(self._on_model_changed)
