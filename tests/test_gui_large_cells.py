@@ -1,20 +1,22 @@
-"""Large cells in the window: the space-group readout (spglib holds the GIL and grows as ~N^2) is not
-computed above a size, and says so, so the window stays responsive."""
-from gui_helpers import make_window
+"""Large cells in the window: spglib holds the GIL for its whole run (growing as ~N^2), so above a size
+the space-group readout is computed in a child process and the window stays responsive; small cells
+are answered in the GUI process (milliseconds)."""
+from gui_helpers import make_window, wait_idle
 
 from core.structure.model import Model
 
 
-def test_space_group_readout_is_skipped_on_large_cells(qtbot, isolated_settings, messages, monkeypatch):
-    from gui import readouts
-    monkeypatch.setattr(readouts, "SPACE_GROUP_MAX_ATOMS", 20)  # a 3x3x1 LiCoO2 cell has 36 atoms
+def test_space_group_of_large_cells_comes_from_a_child_process(qtbot, isolated_settings, messages, monkeypatch):
+    from gui import analysis
+    monkeypatch.setattr(analysis, "IN_PROCESS_ATOMS", 20)  # a 3x3x1 LiCoO2 cell has 36 atoms
     w = make_window(qtbot, Model.build("O3", "Li", "3", 1, tm_spec="Co"))
-    w.readouts._run_slow()
-    assert "not computed for 36 atoms" in w.readouts.lab_spacegroup.text()
-    assert not any(t.label == "Space group" for t in w.runner.tasks)
+    qtbot.waitUntil(lambda: "R-3m" in w.readouts.lab_spacegroup.text(), timeout=60000)
+    assert "symmetry" in w.runner.lanes          # answered by the child process
+    assert w.readouts.values["space_group"] == {"symbol": "R-3m", "number": 166}   # LiCoO2 (Orman 1984)
+    wait_idle(qtbot, w)
 
 
-def test_space_group_readout_still_computed_on_small_cells(qtbot, isolated_settings, messages):
+def test_space_group_readout_of_small_cells_in_process(qtbot, isolated_settings, messages):
     w = make_window(qtbot, Model.build("O3", "Li", "3", 1, tm_spec="Co"))
-    w.readouts._run_slow()
     qtbot.waitUntil(lambda: "R-3m" in w.readouts.lab_spacegroup.text(), timeout=10000)
+    assert "symmetry" not in w.runner.lanes

@@ -119,5 +119,5 @@ def test_layer_box_charge_panel_and_palette_follow_the_document(qtbot, isolated_
     assert (w.layer_view.layer_kind, w.layer_view.layer_index) == ("alkali", 0)
     # the palette shows an oxidation change at once
     w.document.model.set_oxidation("Co", 3.5)
-    assert w.palette.buttons[CODE["Co"]].text() == "Co3.5+"
+    assert "3.5+" in w.palette.buttons[CODE["Co"]].text()
     wait_idle(qtbot, w)

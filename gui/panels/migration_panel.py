@@ -52,6 +52,9 @@ def why_no_paths(model, src: str = "model") -> str:
             "ends on, or passes through, an occupied site). Remove more alkali next to the ions to move.")
 
 
+compute_paths = migration_paths   # (paths ranked cheapest first, groups) of a detached model
+
+
 class MigrationPanel(QWidget):
     """Signals: sigPathSelected(object) - a core.migration.search.Path or None; sigIonMoved(object, int) -
     position (3,) Angstrom of the animated ion and its species code, or (None, 0) at the end;

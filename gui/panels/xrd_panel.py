@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core.io.xrd import RANGE, WINDOW, simulate_xrd
+from core.io.xrd import FWHM, RANGE, WINDOW, simulate_xrd
 
 from .style import CURVE
 from .visibility import on_screen
