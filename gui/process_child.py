@@ -34,6 +34,20 @@ def charge_model(model, order: str = "electrostatic"):
     return cm
 
 
+def anneal_with_labels(model, **kw):
+    """core.orderings.montecarlo.anneal (a generator: progress records, then the AnnealResult) whose
+    AnnealResult also carries `ordering_labels`, one per best configuration: recognising them costs tens of
+    milliseconds each, which belongs here rather than on the GUI thread."""
+    from core.analysis.snapshots import with_state
+    from core.orderings.montecarlo import anneal
+    from core.report import ordering_text
+
+    for item in anneal(model, **kw):
+        if hasattr(item, "configurations"):   # the AnnealResult, last
+            item.ordering_labels = [ordering_text(with_state(model, occ)) for _e, occ in item.configurations]
+        yield item
+
+
 def migration_paths(model):
     """(paths ranked cheapest first, groups) of core.migration.search for a detached model."""
     from core.migration.search import find_paths, group_paths

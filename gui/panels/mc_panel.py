@@ -54,8 +54,8 @@ def anneal_job(sublattice: str, sweeps: int, seed: int, t_start=None, t_end=None
                schedule: str = "anneal"):
     """core.orderings.montecarlo.anneal with these settings, as a picklable callable(model) for the
     Monte Carlo child process (numba's import and kernel loading hold the GIL: not in the GUI process)."""
-    from core.orderings.montecarlo import anneal
-    return functools.partial(anneal, sublattice=sublattice, sweeps=sweeps, seed=seed,
+    from ..process_child import anneal_with_labels
+    return functools.partial(anneal_with_labels, sublattice=sublattice, sweeps=sweeps, seed=seed,
                              progress_every=PROGRESS_EVERY, t_start=t_start, t_end=t_end, replicas=replicas,
                              schedule=schedule)
 
@@ -274,8 +274,9 @@ class MonteCarloPanel(QWidget):
         self.best = [(float(e), np.asarray(o, np.int8)) for e, o in result.configurations]
         self.progress.setValue(1000)
         fu = self.doc.model.formula_units()
-        for e, occ in self.best:
-            label = ordering_text(with_state(self.doc.model, occ))
+        labels = getattr(result, "ordering_labels", None)   # recognised in the Monte Carlo process
+        for k, (e, occ) in enumerate(self.best):
+            label = labels[k] if labels is not None else ordering_text(with_state(self.doc.model, occ))
             text = f"{e / fu:.4f} eV/MO2  {label}  (dE {e - result.start_energy:+.3f} eV/cell)"
             item = QListWidgetItem(text)
             item.setToolTip(f"{e:.6f} eV for the whole cell (electrostatic only)")
