@@ -426,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     from core import cli_enumerate  # enumerate: its own module
     cli_enumerate.add_parser(command, read_options, _read_model, _jsonable)
 
+    # relax, neb, rerank (force fields: CHGNet or another ASE calculator) -----------------------
+    from core.mlip.cli import add_parser as add_mlip_commands
+    add_mlip_commands(sub)
+
     # further commands (anneal, charge, paths, ...) go here: one block + one cmd_<name> each
     return p
 

@@ -1,0 +1,222 @@
+"""NEB barrier of one migration path with a force field (CHGNet by default).
+
+    gen = neb_path(model, path, "chgnet", out_dir="neb_run", n_images=5, fmax=0.1, steps=100)
+    result = run(gen)      # yields {"stage", "step", "fmax", "barrier", "energies", "progress", "message"}
+    result.barrier_eV, result.energies (eV relative to the relaxed start), result.images
+
+Method (Henkelman, Uberuaga & Jonsson, J. Chem. Phys. 113, 9901 (2000), climbing image; Smidstrup et
+al., J. Chem. Phys. 140, 214106 (2014), IDPP): the moving ion's start and end configurations are relaxed
+(positions, fixed cell), the band is interpolated with IDPP, then optimised with FIRE and a climbing
+image. Every step writes the band to ``out_dir/band.traj`` and a summary to ``out_dir/neb.json``; running
+again on the same directory resumes from the last band written.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.errors import LayerStudioError
+from core.mlip.models import get_energy_model
+from core.mlip.relax import _aborted, _fmax, model_atoms
+from core.structure.species import VACANCY
+
+
+class NEBError(LayerStudioError, ValueError):
+    """An NEB that cannot run (path not open, no forces, resume data of another system)."""
+
+
+@dataclass
+class NEBResult:
+    """Profile of a relaxed band: energies (n_images + 2,) eV relative to the relaxed start; barrier_eV =
+    max - start; end_eV = end - start; fmax: final largest NEB force (eV/Angstrom); images: ASE Atoms."""
+
+    energies: np.ndarray
+    fmax: float
+    steps: int
+    converged: bool
+    aborted: bool
+    images: list = field(repr=False)
+    moving_atom: int
+    seconds: float
+    model_name: str
+    start_energy_eV: float
+    resumed: bool = False
+    endpoint_steps: tuple[int, int] = (0, 0)
+
+    @property
+    def barrier_eV(self) -> float:
+        return float(np.max(self.energies))
+
+    @property
+    def end_eV(self) -> float:
+        return float(self.energies[-1])
+
+    def path_lengths(self) -> np.ndarray:
+        """Cumulative displacement of the moving ion along the band (Angstrom, minimum image)."""
+        from ase.geometry import find_mic
+
+        pos = [im.positions[self.moving_atom] for im in self.images]
+        d = [0.0]
+        for a, b in zip(pos[:-1], pos[1:]):
+            v, _ = find_mic(np.array([b - a]), self.images[0].cell, pbc=True)
+            d.append(d[-1] + float(np.linalg.norm(v[0])))
+        return np.array(d)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model_name, "barrier_eV": self.barrier_eV, "end_eV": self.end_eV,
+                "energies_eV": [float(e) for e in self.energies], "fmax": self.fmax, "steps": self.steps,
+                "converged": self.converged, "aborted": self.aborted, "moving_atom": self.moving_atom,
+                "start_energy_eV": self.start_energy_eV, "seconds": round(self.seconds, 2),
+                "resumed": self.resumed, "endpoint_steps": list(self.endpoint_steps),
+                "path_length_A": [round(float(x), 4) for x in self.path_lengths()]}
+
+
+def end_points(model, path):
+    """(start Atoms, end Atoms, index of the moving atom): the same atoms in the same order, the moving
+    ion on `path.to_site` in the end configuration."""
+    occ = model.occupancy
+    if occ[path.from_site] == VACANCY or (occ[path.to_site] != VACANCY and path.to_site != path.from_site):
+        raise NEBError(f"path {path.from_site} -> {path.to_site} is not open in this configuration")
+    start = model_atoms(model)
+    site_index = start.arrays["site_index"]
+    k = int(np.flatnonzero(site_index == path.from_site)[0])
+    end = start.copy()
+    pos = end.get_positions()
+    # the image positions of the path are continuous (no wrap): the end is start + total displacement
+    pos[k] = pos[k] + (np.asarray(path.images[-1]) - np.asarray(path.images[0]))
+    end.set_positions(pos)
+    si = site_index.copy()
+    si[k] = path.to_site
+    end.set_array("site_index", si)
+    return start, end, k
+
+
+def _fixed(atoms, energy: float):
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=np.zeros((len(atoms), 3)))
+    return atoms
+
+
+def _relax_end(atoms, calc, fmax, steps, abort, label):
+    from ase.optimize import FIRE
+
+    atoms.calc = calc
+    opt = FIRE(atoms, logfile=None)
+    n = 0
+    for n, _ in enumerate(opt.irun(fmax=fmax, steps=steps)):
+        f = _fmax(atoms.get_forces())
+        yield {"stage": label, "step": n, "fmax": f, "progress": -1.0,
+               "message": f"relaxing {label}: step {n}, fmax {f:.3f} eV/A"}
+        if _aborted(abort):
+            break
+    return float(atoms.get_potential_energy()), n
+
+
+def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int = 5, fmax: float = 0.1,
+             steps: int = 150, endpoint_fmax: float | None = None, endpoint_steps: int = 100,
+             climb: bool = True, abort=None, threads: int | None = None):
+    """Generator: climbing-image NEB of `path` (a `core.migration.search.Path`) in `model`.
+
+    n_images: intermediate images; fmax (eV/Angstrom) for the band, endpoint_fmax (default fmax/2) and
+    endpoint_steps for the end points. out_dir: where the band is saved and resumed from (optional).
+    Returns an `NEBResult`.
+    """
+    from ase.io import read, write
+    from ase.mep import NEB
+    from ase.optimize import FIRE
+
+    em = get_energy_model(energy_model, threads=threads)
+    if not em.forces:
+        raise NEBError(f"{em.name} gives no forces: an NEB needs a force field such as CHGNet")
+    if n_images < 1:
+        raise NEBError("an NEB needs at least one intermediate image")
+    efmax = endpoint_fmax or fmax / 2
+    t0 = time.perf_counter()
+    start, end, k = end_points(model, path)
+    band_file = summary_file = None
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        band_file = os.path.join(out_dir, "band.traj")
+        summary_file = os.path.join(out_dir, "neb.json")
+    resumed = False
+    images = None
+    ends_steps = (0, 0)
+    calc = em.calculator()
+    with em.lock:
+        if band_file and os.path.exists(band_file) and os.path.exists(summary_file):
+            with open(summary_file) as fh:
+                prev = json.load(fh)
+            old = read(band_file, index=":")
+            if (len(old) == n_images + 2 and list(old[0].numbers) == list(start.numbers)
+                    and prev.get("moving_atom") == k):
+                images = old
+                e_start, e_end = prev["start_energy_eV"], prev["end_energy_eV"]
+                ends_steps = tuple(prev.get("endpoint_steps", (0, 0)))
+                resumed = True
+                yield {"stage": "resume", "step": 0, "fmax": float("nan"), "progress": -1.0,
+                       "message": f"resuming from {band_file}"}
+            else:
+                raise NEBError(f"{out_dir} holds an NEB of another system or image count; use a new directory")
+        if images is None:
+            e_start, n1 = yield from _relax_end(start, calc, efmax, endpoint_steps, abort, "start")
+            if _aborted(abort):
+                return None
+            e_end, n2 = yield from _relax_end(end, calc, efmax, endpoint_steps, abort, "end")
+            if _aborted(abort):
+                return None
+            ends_steps = (n1, n2)
+            images = [start.copy()] + [start.copy() for _ in range(n_images)] + [end.copy()]
+            tmp = NEB(images)
+            tmp.interpolate(method="idpp", mic=True, apply_constraint=False)
+        _fixed(images[0], e_start)
+        _fixed(images[-1], e_end)
+        for im in images[1:-1]:
+            im.calc = calc
+        neb = NEB(images, climb=climb, allow_shared_calculator=True)
+        opt = FIRE(neb, logfile=None)
+        n, f_now, converged, aborted = 0, float("nan"), False, False
+        energies = np.zeros(len(images))
+
+        def save(step):
+            if not band_file:
+                return
+            frames = []
+            for im, e in zip(images, energies):
+                a = im.copy()
+                _fixed(a, float(e))
+                frames.append(a)
+            write(band_file + ".part", frames, format="traj")
+            os.replace(band_file + ".part", band_file)
+            with open(summary_file + ".part", "w") as fh:
+                json.dump({"model": em.name, "moving_atom": k, "start_energy_eV": e_start,
+                           "end_energy_eV": e_end, "step": step, "fmax": f_now, "converged": converged,
+                           "energies_eV": (energies - e_start).tolist(), "n_images": n_images,
+                           "endpoint_steps": list(ends_steps),
+                           "path": {"kind": path.kind, "species": path.species, "from_site": path.from_site,
+                                    "to_site": path.to_site}}, fh, indent=1)
+            os.replace(summary_file + ".part", summary_file)
+
+        for n, conv in enumerate(opt.irun(fmax=fmax, steps=steps)):
+            energies = np.asarray(neb.energies, float).copy()
+            f_now = float(neb.get_residual()) if hasattr(neb, "get_residual") else float("nan")
+            converged = bool(conv)
+            rel = energies - e_start
+            save(n)
+            yield {"stage": "band", "step": n, "fmax": f_now, "barrier": float(rel.max()),
+                   "energies": rel.tolist(), "progress": min(n / max(steps, 1), 1.0),
+                   "message": f"NEB step {n}: fmax {f_now:.3f} eV/A, barrier {rel.max():.3f} eV"}
+            if _aborted(abort):
+                aborted = True
+                break
+    for im in images[1:-1]:
+        im.calc = None
+    return NEBResult(energies - e_start, f_now, n, converged, aborted, images, k,
+                     time.perf_counter() - t0, em.name, float(e_start), resumed, ends_steps)
+
+
+__all__ = ["neb_path", "end_points", "NEBResult", "NEBError"]
