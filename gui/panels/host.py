@@ -16,6 +16,7 @@ from .figures import SCALE, animate, export_figure
 from .labmode import CompareView, LabMode, SnapshotPanel
 from .mc_panel import MonteCarloPanel
 from .migration_panel import MigrationPanel
+from .mlip_panel import ForceFieldPanel, attach_readout
 from .overlay import LayerOverlay
 from .view3d import make_view3d
 from .xrd_panel import XRDPanel
@@ -43,6 +44,7 @@ class PanelHost(QObject):
         self.charge = ChargePanel(doc, runner)
         self.xrd = XRDPanel(doc, runner)
         self.snapshots = SnapshotPanel(doc)
+        self.forcefield = ForceFieldPanel(doc, runner, self.migration, self.mc)
         self.compare_dialog = None
         self.compare_view = None
 
@@ -53,13 +55,14 @@ class PanelHost(QObject):
             "charge": add(self.charge, "State of charge", Qt.RightDockWidgetArea, "state_of_charge"),
             "xrd": add(self.xrd, "Simulated XRD", Qt.RightDockWidgetArea, "xrd"),
             "snapshots": add(self.snapshots, "Snapshots", Qt.RightDockWidgetArea, "snapshots"),
+            "forcefield": add(self.forcefield, "Force field", Qt.RightDockWidgetArea, "force_field"),
             "view3d": add(self._view3d_panel(), "3D view", Qt.LeftDockWidgetArea, "view3d"),
         }
         readouts_dock = window.docks.get("readouts")
         first = self.docks["mc"]
         if readouts_dock is not None:
             window.tabifyDockWidget(readouts_dock, first)
-        for key in ("migration", "charge", "xrd", "snapshots"):
+        for key in ("migration", "charge", "xrd", "snapshots", "forcefield"):
             window.tabifyDockWidget(first, self.docks[key])
         if readouts_dock is not None:
             readouts_dock.raise_()
@@ -111,6 +114,8 @@ class PanelHost(QObject):
         self.migration.sigPathSelected.connect(self.overlay.set_path)
         self.migration.sigIonMoved.connect(self.overlay.move_ion)
         self.snapshots.sigCompare.connect(self.compare)
+        attach_readout(w.readouts, self.forcefield.readout)
+        self.forcefield.sigOxygenHoles.connect(lambda sites: self.overlay._show_oxidised(sites))
         self.snapshots.sigMessage.connect(lambda m: w.statusBar().showMessage(m, 5000))
         self.snapshots.sigStepped.connect(self._snapshot_shown)
         self.lab.sigToggled.connect(lambda on: self.overlay.set_caption(None) if not on else None)
@@ -209,7 +214,8 @@ class PanelHost(QObject):
         act = w.add_menu_action
         for key, text in (("mc", "&Monte Carlo search…"), ("migration", "Migration &paths…"),
                           ("charge", "State of &charge…"), ("xrd", "Simulated &XRD…"),
-                          ("snapshots", "S&napshots…"), ("view3d", "&3D view")):
+                          ("snapshots", "S&napshots…"), ("view3d", "&3D view"),
+                          ("forcefield", "&Force field (CHGNet)…")):
             act("tools", text, lambda _=False, k=key: self.show_dock(k))
         w.menus["tools"].addSeparator()
         act("tools", "Take &snapshot", lambda: self.snapshots.take(), "Ctrl+T")
