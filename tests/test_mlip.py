@@ -148,6 +148,18 @@ def test_mn4_moments_and_o_holes_on_delithiation(chgnet):
 
 
 @pytest.mark.slow
+def test_o_moments_follow_the_state_of_charge_ladder(chgnet):
+    from core.mlip.moments import soc_moments
+
+    rows = run(soc_moments(li2mno3(), chgnet, steps=2, order="alkali_layer", alkali_layer_only=True))
+    assert [r["step"] for r in rows][0] == 0 and len(rows) >= 2
+    # Li2MnO3: every hole goes to O (Mn4+ stays), so O moments grow with the alkali removed
+    assert rows[-1]["o_moment_mean"] > rows[0]["o_moment_mean"] + 0.2
+    assert rows[-1]["ladder_oxidised_O_fraction"] > 0 and rows[0]["ladder_oxidised_O_fraction"] == 0
+    assert all(set(r["oxidation_counts"]) == {"Mn4+"} for r in rows)
+
+
+@pytest.mark.slow
 def test_abort_stops_a_relaxation(chgnet):
     stop = threading.Event()
     gen = relax(li2mno3(), chgnet, fmax=1e-4, steps=100, abort=stop, cache=False)

@@ -79,4 +79,37 @@ def result_moments(result, model=None) -> dict:
     return moment_analysis(result.species, result.magmoms, result.site_index, formal)
 
 
-__all__ = ["SPIN_ONLY", "oxidation_from_moment", "moment_analysis", "result_moments"]
+def soc_moments(model, energy_model="chgnet", *, steps: int = 4, abort=None, **charge_kwargs):
+    """Generator: moments along the state-of-charge path of `core.analysis.charge.ChargeModel`.
+
+    For `steps` + 1 states from pristine to fully charged (alkali removed in the ChargeModel's order),
+    a single point on the ideal lattice gives the mean O moment, the number of O above 0.2 muB and the
+    oxidation states from TM moments, beside the formal-charge ladder's oxidised-O fraction. Returns
+    a list of rows {step, x_removed, o_moment_mean, o_holed_fraction, ladder_oxidised_O_fraction,
+    oxidation_counts}.
+    """
+    from core.analysis.charge import ChargeModel
+    from core.mlip.relax import _aborted, single_point
+
+    cm = ChargeModel(model, **charge_kwargs)
+    picks = sorted(set(np.round(np.linspace(0, cm.n_steps, int(steps) + 1)).astype(int).tolist()))
+    work = model.copy()
+    n_o = len(model.supercell.o_sites)
+    rows = []
+    for i, k in enumerate(picks):
+        if _aborted(abort):
+            break
+        st = cm.state(k)
+        work.set_occupancy(st.occupancy)
+        mom = result_moments(single_point(work, energy_model), work)
+        o = np.asarray(mom["o"]["moments"])
+        rows.append({"step": k, "x_removed": round(st.x_removed, 6), "o_moment_mean": mom["o_mean"],
+                     "o_holed_fraction": float((o > 0.2).mean()) if len(o) else 0.0,
+                     "ladder_oxidised_O_fraction": len(st.oxidised_o) / max(n_o, 1),
+                     "oxidation_counts": mom["oxidation_counts"]})
+        yield {"progress": (i + 1) / len(picks),
+               "message": f"x = {st.x_removed:.3f}: mean O moment {mom['o_mean']:.3f} muB"}
+    return rows
+
+
+__all__ = ["SPIN_ONLY", "oxidation_from_moment", "moment_analysis", "result_moments", "soc_moments"]

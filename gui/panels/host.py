@@ -116,6 +116,7 @@ class PanelHost(QObject):
         self.snapshots.sigCompare.connect(self.compare)
         attach_readout(w.readouts, self.forcefield.readout)
         self.forcefield.sigOxygenHoles.connect(lambda sites: self.overlay._show_oxidised(sites))
+        self.forcefield.sigIonMoved.connect(self.overlay.move_ion)
         self.snapshots.sigMessage.connect(lambda m: w.statusBar().showMessage(m, 5000))
         self.snapshots.sigStepped.connect(self._snapshot_shown)
         self.lab.sigToggled.connect(lambda on: self.overlay.set_caption(None) if not on else None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -114,6 +114,7 @@ class ForceFieldPanel(QWidget):
     sigResult = Signal(object)
     sigOxygenHoles = Signal(object)
     sigNEB = Signal(object)
+    sigIonMoved = Signal(object, int)
 
     def __init__(self, doc, runner, migration=None, mc=None, parent=None):
         super().__init__(parent)
@@ -155,6 +156,15 @@ class ForceFieldPanel(QWidget):
         self.relax_btn.setObjectName("relaxButton")
         self.neb_btn = QPushButton("NEB of selected path")
         self.rerank_btn = QPushButton("Re-rank MC best list")
+        self.animate_btn = QPushButton("Animate NEB")
+        self.animate_btn.setCheckable(True)
+        self.animate_btn.setEnabled(False)
+        self.animate_btn.toggled.connect(self.set_animating)
+        self._timer = QTimer(self)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self._next_frame)
+        self._frame = 0
+        self._neb_path = None
         self.abort_btn = QPushButton("Abort")
         self.abort_btn.setObjectName("abortButton")
         self.abort_btn.setEnabled(False)
@@ -164,7 +174,7 @@ class ForceFieldPanel(QWidget):
         self.rerank_btn.clicked.connect(self.run_rerank)
         self.abort_btn.clicked.connect(self.abort)
         row = QHBoxLayout()
-        for b in (self.point_btn, self.relax_btn, self.neb_btn, self.rerank_btn, self.abort_btn):
+        for b in (self.point_btn, self.relax_btn, self.neb_btn, self.rerank_btn, self.animate_btn, self.abort_btn):
             row.addWidget(b)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
@@ -287,6 +297,8 @@ class ForceFieldPanel(QWidget):
         if res is None:
             return
         self.neb = res
+        self._neb_path = getattr(self.migration, "selected", None)
+        self.animate_btn.setEnabled(self._neb_path is not None)
         self.bar.setValue(1000)
         self.status.setText(f"NEB ({res.model_name}): barrier {res.barrier_eV:.3f} eV, end {res.end_eV:+.3f} eV, "
                             f"fmax {res.fmax:.3f} eV/Å after {res.steps} steps"
@@ -302,6 +314,36 @@ class ForceFieldPanel(QWidget):
                            pen=pg.mkPen(CURVE["coulomb"], width=2, style=Qt.DashLine),
                            name="electrostatic estimate")
         self.sigNEB.emit(res)
+
+    def neb_positions(self) -> np.ndarray:
+        """(n_images + 2, 3) Angstrom: the moving ion along the NEB band, continuous from the path's start."""
+        res, path = self.neb, self._neb_path
+        from ase.geometry import find_mic
+
+        pos = [np.asarray(path.images[0], float)]
+        for a, b in zip(res.images[:-1], res.images[1:]):
+            d, _ = find_mic(np.array([b.positions[res.moving_atom] - a.positions[res.moving_atom]]), a.cell, pbc=True)
+            pos.append(pos[-1] + d[0])
+        return np.array(pos)
+
+    def set_animating(self, on: bool) -> None:
+        """Walk the ion along the NEB images in the layer view (back and forth)."""
+        if on and self.neb is not None and self._neb_path is not None:
+            self._positions = self.neb_positions()
+            self._frame = 0
+            self._timer.start()
+        else:
+            self._timer.stop()
+            self.sigIonMoved.emit(None, 0)
+
+    def _next_frame(self) -> None:
+        from core.structure.species import CODE
+
+        n = len(self._positions)
+        i = self._frame % max(2 * n - 2, 1)
+        i = i if i < n else 2 * n - 2 - i
+        self._frame += 1
+        self.sigIonMoved.emit(self._positions[i], CODE.get(self._neb_path.species, 0))
 
     def _reranked(self, table) -> None:
         if table is None:
