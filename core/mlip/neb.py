@@ -171,13 +171,20 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
                 return None
             ends_steps = (n1, n2)
             images = [start.copy()] + [start.copy() for _ in range(n_images)] + [end.copy()]
-            tmp = NEB(images)
+            tmp = NEB(images, method="improvedtangent")
             tmp.interpolate(method="idpp", mic=True, apply_constraint=False)
         _fixed(images[0], e_start)
         _fixed(images[-1], e_end)
         for im in images[1:-1]:
             im.calc = calc
-        neb = NEB(images, climb=climb, allow_shared_calculator=True)
+        neb = NEB(images, climb=climb, method="improvedtangent", allow_shared_calculator=True)
+        last = {}
+        band_forces = neb.get_forces
+
+        def get_forces():  # keep the band forces the optimizer sees: its convergence test uses them
+            last["f"] = band_forces()
+            return last["f"]
+        neb.get_forces = get_forces
         opt = FIRE(neb, logfile=None)
         n, f_now, converged, aborted = 0, float("nan"), False, False
         energies = np.zeros(len(images))
@@ -203,7 +210,7 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
 
         for n, conv in enumerate(opt.irun(fmax=fmax, steps=steps)):
             energies = np.asarray(neb.energies, float).copy()
-            f_now = float(neb.get_residual()) if hasattr(neb, "get_residual") else float("nan")
+            f_now = _fmax(last["f"])
             converged = bool(conv)
             rel = energies - e_start
             save(n)

@@ -1,9 +1,10 @@
 """Force-field panel: CHGNet (or another ASE calculator) single points, relaxations, NEB barriers and the
 "is Ewald lying?" re-ranking, beside the electrostatic numbers.
 
-All work runs on the window's TaskRunner through the `core.mlip` generators (progress, abort). CHGNet's
-torch kernels release the GIL, so a worker thread keeps the window responsive (the GUI thread stalls
-measured while relaxing are in bench/mlip.py). The last result is also shown in a small box inserted
+All work runs on the window's TaskRunner through the `core.mlip` generators (progress, abort), relayed from
+one long-lived worker process (`core.mlip.process`): CHGNet holds the GIL long enough while building its
+graphs (up to about a second per step at 100-200 atoms, bench/mlip.py) to freeze the window from a thread.
+The last result is also shown in a small box inserted
 under the Ewald energy of the readouts ("Force field" section), and oxygen with a predicted moment above
 `O_HOLE_MUB` is ringed in the layer view (the O-hole map).
 """
@@ -37,27 +38,23 @@ MODELS = (("CHGNet (pretrained)", "chgnet"), ("Ewald (single point only)", "ewal
 
 
 def _relax_job(model, spec, fmax, steps, cell, abort=None):
-    """Worker: single point (steps == 0) or relaxation; returns (EnergyResult, moment analysis)."""
-    from core.mlip.moments import result_moments
-    from core.mlip.relax import relax, single_point
+    """Worker thread: relays a relaxation (or single point) run in the force-field worker process."""
+    from core.mlip.process import in_process
 
-    if steps == 0:
-        res = single_point(model, spec)
-    else:
-        res = yield from relax(model, spec, fmax=fmax, steps=steps, cell=cell, abort=abort)
-    return res, result_moments(res, model)
+    return (yield from in_process("core.mlip.jobs:relax_with_moments", model, spec, fmax, steps, cell, abort=abort))
 
 
 def _neb_job(model, path, spec, n_images, fmax, steps, abort=None):
-    from core.mlip.neb import neb_path
+    from core.mlip.process import in_process
 
-    return (yield from neb_path(model, path, spec, n_images=n_images, fmax=fmax, steps=steps, abort=abort))
+    return (yield from in_process("core.mlip.neb:neb_path", model, path, spec, n_images=n_images, fmax=fmax,
+                                  steps=steps, abort=abort))
 
 
 def _rerank_job(model, occupancies, spec, abort=None):
-    from core.mlip.rerank import rerank
+    from core.mlip.process import in_process
 
-    return (yield from rerank(model, occupancies, spec, abort=abort))
+    return (yield from in_process("core.mlip.rerank:rerank", model, occupancies, spec, abort=abort))
 
 
 class ForceFieldReadout(QGroupBox):
