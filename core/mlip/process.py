@@ -27,6 +27,7 @@ _IDS = itertools.count(1)
 
 def _child(jobs, results, abort) -> None:  # pragma: no cover - runs in the worker process
     import inspect
+    import pickle
 
     while True:
         job = jobs.get()
@@ -48,6 +49,7 @@ def _child(jobs, results, abort) -> None:  # pragma: no cover - runs in the work
                         out = stop.value
                         break
                     results.put((job_id, "progress", item))
+            pickle.dumps(out)  # fail here, reported, rather than silently in the queue's feeder thread
             results.put((job_id, "result", out))
         except LayerStudioError as exc:
             results.put((job_id, "user_error", (type(exc).__name__, str(exc))))

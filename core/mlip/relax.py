@@ -211,6 +211,7 @@ def single_point(target, energy_model="ewald", *, cache: bool = True) -> EnergyR
             fm = _fmax(atoms.get_forces()) if em.forces else float("nan")
         except Exception:
             fm = float("nan")
+    atoms.calc = None  # results must pickle (worker process) and not pin the calculator
     res = EnergyResult(e, e, fu, atoms, em.name, fmax=fm, magmoms=mag, seconds=time.perf_counter() - t0)
     if cache:
         CACHE.put(key, res)
