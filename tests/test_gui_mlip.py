@@ -26,6 +26,7 @@ def test_relax_action_progress_readout_and_abort(qtbot):
     wait_engine(qtbot, w)
     panel = w.panels.forcefield
     assert w.readouts.isAncestorOf(panel.readout)  # the box sits in the readouts, under the Ewald energy
+    assert panel.readout.isHidden()  # until there is a result
     panel.steps.setValue(4)
     panel.fmax.setValue(0.1)
     qtbot.mouseClick(panel.relax_btn, Qt.LeftButton)
@@ -35,7 +36,7 @@ def test_relax_action_progress_readout_and_abort(qtbot):
     assert res.relaxed and res.energy_eV < res.initial_energy_eV and res.steps <= 4
     assert panel.readout.relaxed.text().startswith(f"{res.energy_eV_per_MO2:.4f} eV/MO2")
     assert panel.readout.unrelaxed.text() == f"{res.initial_energy_eV_per_MO2:.4f} eV/MO2"
-    assert "Mn4+ 2" in panel.readout.moments.text()
+    assert "Mn4+ 2" in panel.readout.moments.text() and not panel.readout.isHidden()
     assert len(panel.o_hole_sites()) == 0  # pristine Li2MnO3: no O holes
     # abort: a long relaxation stopped after its first steps leaves the last result in place
     panel.fmax.setValue(0.005)

@@ -75,8 +75,10 @@ class ForceFieldReadout(QGroupBox):
         f.addRow("moments", self.moments)
         self.setToolTip("Machine-learned potential (Deng et al. 2023), not formal charges; "
                         "Tools > Force field to run it")
+        self.setVisible(False)  # shown once there is a result: the readouts keep their size until then
 
     def show_result(self, res, mom: dict | None) -> None:
+        self.setVisible(True)
         self.setTitle(f"Force field ({res.model_name})")
         self.unrelaxed.setText(f"{res.initial_energy_eV_per_MO2:.4f} eV/MO2")
         self.relaxed.setText(f"{res.energy_eV_per_MO2:.4f} eV/MO2 ({res.steps} steps, fmax {res.fmax:.3f} eV/Å"
@@ -170,9 +172,11 @@ class ForceFieldPanel(QWidget):
         self.neb_btn.clicked.connect(self.run_neb)
         self.rerank_btn.clicked.connect(self.run_rerank)
         self.abort_btn.clicked.connect(self.abort)
-        row = QHBoxLayout()
-        for b in (self.point_btn, self.relax_btn, self.neb_btn, self.rerank_btn, self.animate_btn, self.abort_btn):
+        row, row2 = QHBoxLayout(), QHBoxLayout()
+        for b in (self.point_btn, self.relax_btn, self.abort_btn):
             row.addWidget(b)
+        for b in (self.neb_btn, self.animate_btn, self.rerank_btn):
+            row2.addWidget(b)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.status = QLabel("CHGNet: a universal machine-learned potential. Energies here are not the "
@@ -191,6 +195,7 @@ class ForceFieldPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addLayout(row)
+        lay.addLayout(row2)
         lay.addWidget(self.bar)
         lay.addWidget(self.status)
         lay.addWidget(self.plot, 2)
