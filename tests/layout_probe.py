@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-PANELS = ["readouts", "mc", "migration", "charge", "xrd", "snapshots", "view3d"]
+PANELS = ["readouts", "mc", "migration", "charge", "xrd", "snapshots", "view3d", "forcefield"]
 
 
 def _on_top(widget, window) -> bool:
