@@ -81,6 +81,7 @@ def test_spearman_matches_scipy():
     assert spearman(a, b) == pytest.approx(spearmanr(a, b).statistic)
 
 
+@pytest.mark.slow
 def test_user_calculator_is_an_energy_model():
     from ase.build import bulk
     from ase.calculators.emt import EMT
