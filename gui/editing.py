@@ -14,13 +14,14 @@ from PySide6.QtWidgets import QInputDialog, QMenu
 from core.errors import LayerStudioError
 from core.structure.species import CODE, SPECIES, VACANCY
 
-from . import dialogs
+from . import dialogs, settings
 from .commands import ReplaceModelCommand
 from .palette import PALETTE_ORDER, species_icon
 from .readouts import site_info
 
 log = logging.getLogger(__name__)
 SYNC_PRESET_SITES = 2000   # presets and supercell changes on bigger models run in a worker (> 100 ms)
+KEEP_NEUTRAL_SETTING = "edit/keep_neutral"
 
 
 def tile_model(model, matrix, layers: int):
@@ -43,6 +44,8 @@ class EditController:
         self._overlay_timer.timeout.connect(self.refresh_overlays)
         self.energy_overlay = False
         self.lioli_overlay = False
+        #: Edit > Keep the model neutral: composition edits get compensating state changes (one undo step)
+        self.keep_neutral = bool(settings.value(KEEP_NEUTRAL_SETTING, True))
 
     @property
     def doc(self):
@@ -60,12 +63,54 @@ class EditController:
             self.w.statusBar().clearMessage()
         else:
             code = self.w.palette.species()
-            self.doc.edit([(site, code)], f"Place {SPECIES[code]} on site {site}")
+            self.composition_edit([(site, code)], f"Place {SPECIES[code]} on site {site}")
         self.w.sigSiteSelected.emit(site)
 
     def paint_finished(self, sites) -> None:
         code = self.w.palette.species()
-        self.doc.edit([(int(s), code) for s in sites], f"Paint {len(sites)} sites with {SPECIES[code]}")
+        self.composition_edit([(int(s), code) for s in sites], f"Paint {len(sites)} sites with {SPECIES[code]}")
+
+    def set_keep_neutral(self, on: bool) -> None:
+        self.keep_neutral = bool(on)
+        settings.set_value(KEEP_NEUTRAL_SETTING, self.keep_neutral)
+
+    def composition_edit(self, flips, label: str) -> bool:
+        """Push `flips` as one undo step; with "Keep the model neutral" on, an edit that changes an
+        element on some site and the net charge also carries the redox-ladder compensation
+        (`core.energy.valence.compensating_flips`) in the same command, and the status bar says so.
+
+        The target is the net charge before the edit: a neutral model stays neutral, a cell charged on
+        purpose keeps its charge. An edit that only changes a site's oxidation state (Ni2+ -> Ni3+ from
+        the palette) is the user's choice of charges and is pushed as it is."""
+        from core.energy.valence import compensating_flips, compensation_note
+        from core.structure.species import ELEMENT
+
+        model = self.model
+        flips = [(int(s), int(c)) for s, c in flips]
+        extra = []
+        if self.keep_neutral and flips:
+            occ = model.occupancy
+            element_changed = any(ELEMENT[int(occ[s])] != ELEMENT[c] for s, c in flips)
+            if element_changed:
+                from core.structure.species import charge_by_code
+
+                qtab = charge_by_code(model.oxidation)
+                dq = sum(float(qtab[c] - qtab[int(occ[s])]) for s, c in dict(flips).items())
+                if abs(dq) > 1e-9:
+                    live = self.w.analysis.document_live
+                    ewald = None if live is None else live.ewald
+                    extra = compensating_flips(model, flips, live=ewald, target=float(qtab[occ].sum()))
+                    if not extra:
+                        self.w.statusBar().showMessage(
+                            f"net charge {dq:+g} e: no state changes in the species table compensate it "
+                            "(see Charge in the readouts)", 8000)
+        if not extra:
+            return self.doc.edit(flips, label)
+        note = compensation_note(model, flips, extra)
+        done = self.doc.edit(flips + extra, f"{label} (neutralised: {note})")
+        if done:
+            self.w.statusBar().showMessage(f"neutralised: {note}", 8000)
+        return done
 
     def swap(self, a: int, b: int) -> bool:
         occ = self.model.occupancy
@@ -95,7 +140,8 @@ class EditController:
         for sym in PALETTE_ORDER:
             code = VACANCY if sym == "Va" else CODE[sym]
             a = species.addAction(species_icon(sym, self.w.layer_view._style.scheme), sym)
-            a.triggered.connect(lambda _=False, c=code: self.doc.edit([(site, c)], f"Set site {site} to {SPECIES[c]}"))
+            a.triggered.connect(lambda _=False, c=code: self.composition_edit([(site, c)],
+                                                                              f"Set site {site} to {SPECIES[c]}"))
         self._oxidation_menu(menu, site)
         menu.addAction("Swap with…", lambda: self.begin_swap(site))
         menu.addAction("Site info…", lambda: self.show_site_info(site))

@@ -192,6 +192,11 @@ class MainWindow(QMainWindow):
         self.menus["edit"].addSeparator()
         self._act("edit", "Change &supercell (tile)…", self.editor.change_supercell_dialog)
         self._act("edit", "&Pin energy reference", self.readouts.pin_reference, "Ctrl+P")
+        self.act_keep_neutral = self._act(
+            "edit", "&Keep the model neutral", self.editor.set_keep_neutral, checkable=True,
+            checked=self.editor.keep_neutral,
+            tip="Placing or painting a species that changes the net charge also changes oxidation states "
+                "along the redox ladder (same undo step); off: edit charged cells on purpose")
 
         v = self.layer_view
         self.act_images = self._act("view", "Periodic &images", lambda on: v.set_toggles(images=on), checkable=True,

@@ -35,6 +35,10 @@ def test_random_session_matches_core(qtbot, isolated_settings, messages):
     model = Model.build("O3", "Li", "6", layers=2, tm_spec="Li:1/3,Mn:2/3", seed=4)
     w = make_window(qtbot, model)
     wait_engine(qtbot, w)
+    # the shadow below predicts plain flips: edit charged cells on purpose (Edit > Keep the model neutral
+    # off); the compensation that the default adds has its own tests (test_valence, test_gui_valence)
+    w.act_keep_neutral.trigger()
+    assert not w.editor.keep_neutral
     doc, view = w.document, w.layer_view
     start_occ, start_e = model.occupancy.copy(), w.readouts.energy_eV
     history = [start_occ.copy()]     # shadow undo stack: occupancy after each step

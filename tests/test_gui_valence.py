@@ -2,8 +2,9 @@
 the right-click menu, readouts (net charge, states, energy) follow; neutralise as one undo step."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from gui_helpers import assert_close, click_site, fresh_energy, make_window, wait_engine
+from gui_helpers import assert_close, click_site, drag_sites, fresh_energy, make_window, neighbour_path, wait_engine
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -112,3 +113,58 @@ def test_new_model_dialog_lattice_follows_composition(qtbot, isolated_settings):
     assert abs(m.net_charge) < 1e-9 and m.species_counts()["Ni3+"] == 4   # built neutral
     dlg.a.setValue(2.9)                                                  # an edited value is the user's
     assert build_model(dlg.params()).metadata["lattice_source"]["a"] == "user"
+
+
+def test_click_li_on_tm_site_keeps_model_neutral_one_undo_step(qtbot, isolated_settings, messages):
+    """Edit > Keep the model neutral (default on): a real click placing Li+ on a Mn4+ site of
+    LiNi0.5Mn0.5O2 also turns three Ni2+ into Ni3+ in the same undo step; readouts show a neutral cell
+    whose energy equals a fresh engine's; Ctrl+Z restores the occupancy exactly; toggled off, the
+    same click leaves the cell charged (-3 e) and the setting is remembered."""
+    from gui import settings
+    from gui.editing import KEEP_NEUTRAL_SETTING
+
+    model = Model.build("O3", "Li", "4", 1, tm_spec="Ni:1/2,Mn:1/2", seed=0)
+    w = make_window(qtbot, model)
+    wait_engine(qtbot, w)
+    assert w.act_keep_neutral.isChecked() and w.act_keep_neutral in w.menus["edit"].actions()
+    view = w.layer_view
+    site = next(int(s) for s in view.sites if model.occupancy[s] == CODE["Mn"])
+    before = model.occupancy.copy()
+    qtbot.mouseClick(w.palette.buttons[CODE["Li"]], Qt.LeftButton)
+    n = w.document.undo_stack.count()
+    click_site(qtbot, view, site)
+    QApplication.processEvents()
+    assert model.occupancy[site] == CODE["Li"] and w.document.undo_stack.count() == n + 1
+    changed = np.flatnonzero(model.occupancy != before)
+    assert len(changed) == 4 and (model.occupancy[changed] == CODE["Ni3+"]).sum() == 3
+    assert abs(model.net_charge) < 1e-9
+    assert "neutralised: 3 Ni2+ -> Ni3+" in w.statusBar().currentMessage()
+    assert "neutralised" in w.document.undo_stack.undoText()
+    qtbot.waitUntil(lambda: w.readouts.lab_charge.text() == "0 (neutral)", timeout=3000)
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
+
+    qtbot.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
+    QApplication.processEvents()
+    assert np.array_equal(model.occupancy, before)
+    assert_close(w.readouts.energy_eV, fresh_energy(model))
+
+    # a drag over three sites (Li+ for whatever they hold): one undo step, neutral, undone exactly
+    path = neighbour_path(view, site, 3, np.random.default_rng(1))
+    assert len(path) == 3 and model.occupancy[path[0]] == CODE["Mn"]
+    dq = sum(1 - before_q for before_q in model.charges()[path])
+    n = w.document.undo_stack.index()
+    drag_sites(view, path)
+    assert w.document.undo_stack.index() == n + 1 and (model.occupancy[path] == CODE["Li"]).all()
+    assert abs(model.net_charge) < 1e-9
+    assert len(np.flatnonzero(model.occupancy != before)) == 3 + round(-dq)   # one site per e
+    w.document.undo_stack.undo()
+    assert np.array_equal(model.occupancy, before)
+
+    w.act_keep_neutral.trigger()                      # Edit > Keep the model neutral: off
+    assert not w.editor.keep_neutral and settings.value(KEEP_NEUTRAL_SETTING, True) is False
+    click_site(qtbot, view, site)
+    QApplication.processEvents()
+    assert np.flatnonzero(model.occupancy != before).tolist() == [site]
+    assert abs(model.net_charge + 3) < 1e-9
+    qtbot.waitUntil(lambda: "-3.000 e" in w.readouts.lab_charge.text(), timeout=3000)
+    assert_close(w.readouts.energy_eV, fresh_energy(model))

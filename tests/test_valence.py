@@ -294,3 +294,93 @@ def test_imported_li_deficient_linio2_puts_ni2_on_the_antisites(capsys, tmp_path
     n_anti = sum(n for k, n in alk.items() if k.startswith("Ni"))
     assert n_anti > 0 and alk.get("Ni2+", 0) == n_anti            # every antisite Ni is Ni2+
     assert tm.get("Ni2+", 0) == n_anti                            # and as many Ni2+ in the TM layer
+
+
+# --------------------------------------------------------------------- composition edits kept neutral
+def _lnmo(cell="4", seed=0):
+    """LiNi0.5Mn0.5O2 (Ni2+, Mn4+ from the default table): neutral as built."""
+    m = Model.build("O3", "Li", cell, 1, tm_spec="Ni:1/2,Mn:1/2", seed=seed)
+    assert abs(m.net_charge) < 1e-9
+    return m
+
+
+def _energy(model, flips):
+    from core.energy.ewald import EwaldEngine
+
+    trial = model.copy()
+    trial._listeners = []
+    trial.apply(flips)
+    return float(EwaldEngine(trial.supercell).energy(trial.charges())), trial
+
+
+def test_li_on_mn4_site_compensated_by_three_ni2_to_ni3():
+    from core.energy.valence import compensating_flips, compensation_note
+
+    m = _lnmo()
+    mn = int(np.flatnonzero(m.occupancy == CODE["Mn"])[0])
+    edit = [(mn, CODE["Li"])]
+    extra = compensating_flips(m, edit)
+    # Li+ for Mn4+ leaves 3 e too few: Mn is at its highest state, so three Ni2+ -> Ni3+ (one step each)
+    assert len(extra) == 3 and all(c == CODE["Ni3+"] for _s, c in extra)
+    assert all(m.occupancy[s] == CODE["Ni"] for s, _c in extra) and mn not in {s for s, _c in extra}
+    assert compensation_note(m, edit, extra) == "3 Ni2+ -> Ni3+"
+    _e, after = _energy(m, edit + extra)
+    assert abs(after.net_charge) < 1e-9 and after.occupancy[mn] == CODE["Li"]
+    # two Li on Mn sites: 6 e, six sites; three: 9 e > the 8 Ni2+ -> Ni3+ steps, so one Ni climbs on to
+    # Ni4+ and 8 sites change (the fewest: no site can take more than two steps)
+    mns = np.flatnonzero(m.occupancy == CODE["Mn"])
+    for n_li, n_sites, n_ni4 in ((2, 6, 0), (3, 8, 1)):
+        edit = [(int(s), CODE["Li"]) for s in mns[:n_li]]
+        extra = compensating_flips(m, edit)
+        assert len(extra) == n_sites and sum(c == CODE["Ni4+"] for _s, c in extra) == n_ni4
+        assert not {s for s, _c in edit} & {s for s, _c in extra}
+        assert abs(_energy(m, edit + extra)[1].net_charge) < 1e-9
+
+
+def test_single_compensation_is_the_lowest_energy_choice_by_brute_force():
+    """Al3+ on a Mn4+ site: 1 e short; the chosen Ni2+ -> Ni3+ site gives the lowest Ewald energy of
+    all eight candidates (fresh engine for each)."""
+    from core.energy.valence import compensating_flips
+
+    m = _lnmo(seed=3)
+    mn = int(np.flatnonzero(m.occupancy == CODE["Mn"])[2])
+    edit = [(mn, CODE["Al"])]
+    extra = compensating_flips(m, edit)
+    assert len(extra) == 1
+    chosen, _ = _energy(m, edit + extra)
+    others = [_energy(m, edit + [(int(s), CODE["Ni3+"])])[0] for s in np.flatnonzero(m.occupancy == CODE["Ni"])]
+    assert len(others) == 8 and len(set(np.round(others, 6))) > 1   # the choice matters in this cell
+    assert chosen <= min(others) + 1e-9
+
+
+def test_positive_edit_lowers_states_down_the_ladder_and_target_keeps_a_charge():
+    from core.energy.valence import compensating_flips
+
+    m = _lnmo()
+    ni = int(np.flatnonzero(m.occupancy == CODE["Ni"])[0])
+    edit = [(ni, CODE["Mn"])]                        # Mn4+ for Ni2+: 2 e too many
+    extra = compensating_flips(m, edit)
+    # descending the ladder: no Ni3+/Ni4+/Co/Fe to reduce, Ni2+ is Ni's lowest: two Mn4+ -> Mn3+
+    assert sorted(c for _s, c in extra) == [CODE["Mn3+"]] * 2
+    assert all(m.occupancy[s] == CODE["Mn"] for s, _c in extra) and ni not in dict(extra)
+    assert abs(_energy(m, edit + extra)[1].net_charge) < 1e-9
+    # target: keep a cell charged on purpose at its charge (here +2 e after the edit: nothing to do)
+    assert compensating_flips(m, edit, target=2.0) == []
+    assert len(compensating_flips(m, edit, target=1.0)) == 1
+
+
+def test_no_compensation_when_neutral_impossible_or_average_valence():
+    from core.energy.valence import compensating_flips
+
+    m = _lnmo()
+    a, b = int(np.flatnonzero(m.occupancy == CODE["Ni"])[0]), int(np.flatnonzero(m.occupancy == CODE["Mn"])[0])
+    assert compensating_flips(m, [(a, CODE["Mn"]), (b, CODE["Ni"])]) == []   # a swap: still neutral
+    lao = Model.build("O3", "Li", "3", 1, tm_spec="Al", seed=0)                # LiAlO2: nothing multivalent
+    al = int(np.flatnonzero(lao.occupancy == CODE["Al"])[0])
+    assert compensating_flips(lao, [(al, CODE["Mg"])]) == []
+    # average valence: Ni 2.667+ on the element code; a Li on a Ni site leaves a fractional imbalance
+    avg = Model.build("O3", "Li", "4", 1, tm_spec="Ni:3/4,Mn:1/4", seed=0)
+    assign_oxidation_states(avg, valence="average")
+    assert abs(avg.oxidation["Ni"] - 8 / 3) < 1e-9 and abs(avg.net_charge) < 1e-9
+    ni = int(np.flatnonzero(avg.occupancy == CODE["Ni"])[0])
+    assert compensating_flips(avg, [(ni, CODE["Li"])]) == []

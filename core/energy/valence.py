@@ -420,6 +420,124 @@ def neutral_hint(model, action: str = "") -> str:
     return f"net charge {q:+g} e; neutral with " + "; ".join(parts) + (f" ({action})" if action else "")
 
 
+def compensating_flips(model, flips, *, live=None, target: float = 0.0) -> list[tuple[int, int]]:
+    """Extra flips that bring the net charge of `model` after the edit `flips` back to `target` (e).
+
+    Walks `REDOX_LADDER` one couple at a time: climbing it when the edit left the cell negative
+    (oxidise: Mn3+ -> Mn4+ before Ni2+ -> Ni3+ before Ni3+ -> Ni4+ ...), descending it when the edit left
+    it positive. Every changed site moves one state (one unit of charge), so an imbalance of n e
+    changes n sites, the fewest possible with one-step changes; a site moves two states only when the
+    lower couples have no sites left. Within a couple the site is chosen greedily: the one whose change
+    raises the Ewald energy least given the edit and the changes already chosen,
+    dE_i = dq (phi_i + sum_j M_ij dq_j) + dq^2 M_ii / 2 over the edited and chosen sites j (exact for
+    each single step; the sequence is greedy, not a global optimum).
+
+    Never touches the edited sites. Only sites already holding a multivalent element at an integer
+    state change (ion codes, or the element code when the table's state is an integer: it becomes an
+    ion code, e.g. Ni -> Ni3+), so no element is introduced. Average-valence models (an element code
+    with a fractional table state) are left alone: their sites are not candidates, and a fractional
+    imbalance cannot be compensated by integer steps.
+
+    Returns [] when the cell is already at `target` after the edit, or when the table's states cannot
+    reach it (then `neutral_hint` says what would). `live`: a `LiveEwald` tracking the model's charges
+    before the edit (the GUI's; built here when None or out of step).
+    """
+    from core.energy.live import LiveEwald
+    from core.structure.model import as_flips
+    from core.structure.species import charge_by_code
+
+    sites_e, codes_e = as_flips(flips)
+    if len(sites_e):
+        _, last = np.unique(sites_e[::-1], return_index=True)
+        keep = len(sites_e) - 1 - last
+        sites_e, codes_e = sites_e[keep].astype(np.int64), codes_e[keep].astype(np.int64)
+    qtab = charge_by_code(model.oxidation)
+    occ = model.occupancy.astype(np.int64)
+    q_before = qtab[occ]
+    occ_after = occ.copy()
+    occ_after[sites_e] = codes_e
+    q_after = qtab[occ_after]
+    imbalance = float(q_after.sum()) - float(target)
+    if abs(imbalance) < 1e-6 or abs(imbalance - round(imbalance)) > 1e-6:
+        return []
+    need = -int(round(imbalance))          # > 0: raise states by `need` units; < 0: lower them
+    step = 1 if need > 0 else -1
+    edited = np.zeros(len(occ), dtype=bool)
+    edited[sites_e] = True
+    state = q_after.copy()
+    multi = np.array([el not in ("Va", "O") and len(STATES.get(el, (0, (0,)))[1]) > 1 for el in ELEMENT])
+    integer = np.abs(state - np.round(state)) < 1e-9
+    movable = multi[occ_after] & integer & ~edited
+    element = np.array(ELEMENT, dtype=object)[occ_after]
+    ladder = REDOX_LADDER if need > 0 else tuple(reversed(REDOX_LADDER))
+    # feasibility first (cheap): enough one-step moves along the ladder?
+    plan: list[tuple[str, float, float]] = []
+    left = abs(need)
+    trial = state.copy()
+    for el, lo, hi in ladder:
+        if left == 0:
+            break
+        frm = lo if step > 0 else hi
+        cand = np.flatnonzero(movable & (element == el) & (np.abs(trial - frm) < 1e-9))
+        take = min(left, len(cand))
+        if take:
+            plan.append((el, lo, hi))
+            trial[cand[:take]] += step * (hi - lo)
+            left -= take
+    if left:
+        return []
+    if live is None or len(live.q) != len(occ) or not np.allclose(live.q, q_before, atol=1e-9):
+        live = LiveEwald.from_model(model)
+    eng = live.engine
+    phi = live.phi
+    # accumulated charge changes: the edit, then every chosen step
+    acc_sites = [int(s) for s in sites_e if q_after[s] != q_before[s]]
+    acc_dq = [float(q_after[s] - q_before[s]) for s in acc_sites]
+    chosen: dict[int, int] = {}
+    left = abs(need)
+    for el, lo, hi in plan:
+        if left == 0:
+            break
+        frm, to = (lo, hi) if step > 0 else (hi, lo)
+        cand = np.flatnonzero(movable & (element == el) & (np.abs(state - frm) < 1e-9))
+        if not len(cand):
+            continue
+        dq = float(to - frm)
+        base = phi[cand].copy()
+        if acc_sites:
+            base += eng.submatrix(cand, np.array(acc_sites)) @ np.array(acc_dq)
+        diag = eng.self_term[eng.site_basis[cand]]
+        alive = np.ones(len(cand), dtype=bool)
+        code_to = CODE[ion_label(el, int(to))]
+        while left and alive.any():
+            cost = np.where(alive, dq * base + 0.5 * dq * dq * diag, np.inf)
+            k = int(np.argmin(cost))
+            s = int(cand[k])
+            alive[k] = False
+            base += dq * eng.submatrix(cand, np.array([s]))[:, 0]
+            acc_sites.append(s)
+            acc_dq.append(dq)
+            state[s] = to
+            chosen[s] = code_to
+            left -= 1
+    return sorted(chosen.items())
+
+
+def compensation_note(model, flips, extra) -> str:
+    """'3 Ni2+ -> Ni3+' for compensating flips `extra` of the edit `flips` (model before both)."""
+    from core.structure.species import charge_by_code
+
+    qtab = charge_by_code(model.oxidation)
+    occ = model.occupancy
+    counts: dict[tuple[str, str], int] = {}
+    for s, c in extra:
+        el = ELEMENT[int(occ[s])]
+        old = SPECIES[int(occ[s])] if IS_ION[occ[s]] else ion_label(el, int(round(float(qtab[occ[s]]))))
+        key = (old, SPECIES[int(c)])
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} {a} -> {b}" for (a, b), n in sorted(counts.items()))
+
+
 __all__ = ["assign_oxidation_states", "neutral_by_default", "charge_arrangement", "parse_oxidation",
-           "place_by_ewald", "charge_balance", "neutral_hint",
+           "place_by_ewald", "charge_balance", "neutral_hint", "compensating_flips", "compensation_note",
            "ValenceResult", "VALENCE_MODES", "IS_ION", "SPECIES"]
