@@ -338,3 +338,23 @@ def test_cluster_without_the_batch_system_is_one_line(tmp_path, capsys, monkeypa
                            "--cluster-option", "queue=short")
     assert code == 1 and "sbatch is not on PATH" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_relax_section_relaxes_with_chgnet(tmp_path, capsys):
+    """With the mlip extra installed, [relax] fills chgnet_eV_per_MO2 with a relaxed energy below the
+    unrelaxed CHGNet energy of the same model (computed here directly through core.mlip)."""
+    pytest.importorskip("chgnet")
+    from core.io.project import load_project
+    from core.mlip.relax import single_point
+
+    spec = tmp_path / "s.toml"
+    spec.write_text("[grid]\ntm = ['Li:1/3,Mn:2/3']\nsupercell = ['sqrt3']\nordering = ['honeycomb']\n"
+                    "[anneal]\nsweeps = 10\n[relax]\nfmax = 0.2\nsteps = 3\n")
+    code, out, err = run_cli(capsys, "screen", spec, "-o", tmp_path / "out", "--json")
+    assert code == 0, err
+    row = load_results(tmp_path / "out").to_pylist()[0]
+    assert row["error"] is None and 1 <= row["relax_steps"] <= 3
+    model = load_project(tmp_path / "out" / row["model_path"])
+    unrelaxed = single_point(model, "chgnet", cache=False)
+    assert row["chgnet_eV_per_MO2"] < unrelaxed.energy_eV / unrelaxed.formula_units

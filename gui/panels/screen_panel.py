@@ -141,13 +141,14 @@ class ResultsFilter(QSortFilterProxyModel):
 
 
 class ScreenResultsPanel(QWidget):
-    """The dock's widget. `window` provides .document, .layer_view, .files.open_path, .statusBar()."""
+    """The dock's widget: previews a task's model on `layer_view` (the document is untouched: a task usually has
+    another supercell, so this is not a document preview), `open_path(str)` opens a task's project file."""
 
     sigPreviewed = Signal(str)   # task name shown in the editor ("" when the document is shown again)
 
-    def __init__(self, window, parent=None):
+    def __init__(self, document, layer_view, open_path, parent=None):
         super().__init__(parent)
-        self.w = window
+        self.document, self.layer_view, self.open_path = document, layer_view, open_path
         self.outdir: Path | None = None
         self.model: ResultsTableModel | None = None
         self.proxy = ResultsFilter(self)
@@ -336,7 +337,7 @@ class ScreenResultsPanel(QWidget):
         except LayerStudioError as exc:
             self.status.setText(str(exc))
             return False
-        lv, doc = self.w.layer_view, self.w.document
+        lv, doc = self.layer_view, self.document
         if not self._detached:
             try:  # document edits must not be drawn onto a model of another supercell
                 doc.sigSitesChanged.disconnect(lv.update_sites)
@@ -367,7 +368,7 @@ class ScreenResultsPanel(QWidget):
         """Show the document in the editor again."""
         if not self._detached:
             return
-        lv, doc = self.w.layer_view, self.w.document
+        lv, doc = self.layer_view, self.document
         doc.sigSitesChanged.disconnect(self._document_changed)
         doc.sigModelReplaced.disconnect(self._document_changed)
         doc.sigSitesChanged.connect(lv.update_sites)
@@ -390,7 +391,7 @@ class ScreenResultsPanel(QWidget):
         row = self._row_of(self.preview_task)
         path = self.model_path(row)
         self.end_preview()
-        self.w.files.open_path(str(path))
+        self.open_path(str(path))
 
 
 # ---------------------------------------------------------------------------------------------- window hook
@@ -419,7 +420,7 @@ def open_screening_results(window, path: str | None = None):
     outdir = p if p.is_dir() else p.parent
     dock = window.docks.get(DOCK_NAME)
     if dock is None:
-        panel = ScreenResultsPanel(window)
+        panel = ScreenResultsPanel(window.document, window.layer_view, window.files.open_path)
         dock = window.add_dock(panel, "Screening results", Qt.BottomDockWidgetArea, DOCK_NAME, scroll=False)
         # a closed (or covered) dock must not leave the editor showing a model that is not the document
         dock.visibilityChanged.connect(lambda visible, p=panel: None if visible else p.end_preview())
