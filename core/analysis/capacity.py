@@ -29,7 +29,6 @@ from core.structure.species import (
     ATOMIC_MASS,
     ELEMENT,
     MAX_OXIDATION,
-    MIN_OXIDATION,
     REDOX_LADDER,
     SPECIES,
     charge_by_code,
@@ -121,25 +120,12 @@ def neutralise_oxidation_states(model, oxidation: dict | None = None) -> tuple[d
     fu = model.formula_units()
     if abs(q) < _TOL * max(1, fu):
         return table, "the cell is neutral with the current oxidation states; nothing changed"
+    from core.energy.valence import ladder_neutralise
+
     start = dict(table)
-    need = -q  # electrons to remove (> 0) or add (< 0), per cell
-    ladder = REDOX_LADDER if need > 0 else tuple(reversed(REDOX_LADDER))
-    for sp, lo, hi in ladder:
-        n = counts.get(sp, 0)
-        if n == 0 or abs(need) < _TOL:
-            continue
-        lo = max(lo, MIN_OXIDATION.get(sp, lo))
-        hi = min(hi, MAX_OXIDATION.get(sp, hi))
-        ox = table[sp]
-        if need > 0 and lo - _TOL <= ox < hi - _TOL:
-            step = min(hi - ox, need / n)
-        elif need < 0 and lo + _TOL < ox <= hi + _TOL:
-            step = -min(ox - lo, -need / n)
-        else:
-            continue
-        new = ox + step
-        table[sp] = float(round(new)) if abs(new - round(new)) < 1e-9 else new
-        need -= step * n
+    states, residual = ladder_neutralise(q, counts, start)
+    table.update(states)
+    need = -residual  # electrons still to remove (> 0) or add (< 0)
     if abs(need) > 1e-6:
         active = [s for s in MAX_OXIDATION if counts.get(s)]
         what = (f"its redox-active species ({', '.join(active)}) are already at their "

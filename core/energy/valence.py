@@ -110,8 +110,11 @@ def _fmt(v: float) -> str:
     return f"{mag}{'+' if v >= 0 else '-'}"
 
 
-def _ladder_neutralise(charge: float, free: dict[str, int], start: dict[str, float]) -> tuple[dict, float]:
-    """Average states of the free elements after walking the ladder; returns (states, residual charge)."""
+def ladder_neutralise(charge: float, free: dict[str, int], start: dict[str, float]) -> tuple[dict, float]:
+    """Walk the redox ladder to cancel `charge` (e, per cell): a negative cell climbs `REDOX_LADDER`, a
+    positive one descends it; `free` counts the sites of each element that may change, `start` their
+    states. Returns (average states of the free elements, residual charge e); one ladder for the whole
+    code (capacity, valence assignment, hints)."""
     states = dict(start)
     need = -charge  # electrons to remove (> 0) or add (< 0), per cell
     ladder = REDOX_LADDER if need > 0 else tuple(reversed(REDOX_LADDER))
@@ -160,7 +163,7 @@ def assign_oxidation_states(model, *, valence: str = "integer", overrides=None, 
         table[el] = v  # single-state elements too (their only state; parse_oxidation checked it)
     q_fixed = float(_charges(model, table).sum())
     ladder_free = {el: len(s) for el, s in free_sites.items() if el not in over}
-    states, residual = _ladder_neutralise(q_fixed, ladder_free, start)
+    states, residual = ladder_neutralise(q_fixed, ladder_free, start)
     res = ValenceResult()
     if abs(residual) > 1e-6:
         msg = _nearest_neutral(model, residual, over, free_sites, start, table)
@@ -247,7 +250,7 @@ def _nearest_neutral(model, residual, over, free_sites, start, table) -> str:
         st = {el: float(table[el]) if el not in over else over[el] for el in free_sites}
         q = float(_charges(model, {**table, **{el: oxidation_table(model.oxidation)[el] for el in over
                                                if el in free_sites}}).sum())
-        _s, r2 = _ladder_neutralise(q, free_all, {**st, **{el: float(oxidation_table(model.oxidation)[el])
+        _s, r2 = ladder_neutralise(q, free_all, {**st, **{el: float(oxidation_table(model.oxidation)[el])
                                                            for el in blocking}})
         if abs(r2) < 1e-6:
             parts.append("drop the override of " + ", ".join(blocking))
@@ -400,7 +403,7 @@ def neutral_hint(model, action: str = "") -> str:
     free = {el: int(per_code[CODE[el]]) for el in STATES
             if el != "O" and len(STATES[el][1]) > 1 and per_code[CODE[el]]}
     start = {el: float(model.oxidation[el]) for el in free}
-    states, residual = _ladder_neutralise(q, free, start)
+    states, residual = ladder_neutralise(q, free, start)
     if abs(residual) > 1e-6:
         trial = model.copy()
         trial._listeners = []
