@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from core.errors import LayerStudioError
 
-from . import dialogs, settings
+from . import dialogs, layer_export, settings
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +176,9 @@ class FileController:
         on models above SYNC_EXPORT_SITES sites they run in a child process (True: started)."""
         try:
             if kind in ("png2", "png4"):
-                self.w.layer_view.export_png(path, scale=2 if kind == "png2" else 4)
+                layer_export.export_png(self.w.layer_view.plotItem, path, 2 if kind == "png2" else 4)
             elif kind == "svg":
-                self.w.layer_view.export_svg(path)
+                layer_export.export_svg(self.w.layer_view.plotItem, path)
             else:
                 from core.io.export import export_model
                 if kind == "poscar" and not (path.lower().endswith((".vasp", ".poscar"))

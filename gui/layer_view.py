@@ -402,25 +402,16 @@ class LayerView(pg.PlotWidget):
         if not self.show_cell or self.model is None or self.layer_kind != "tm":
             self.cell_item.setData([], [])
             return
-        from core.orderings.superlattice import coset_labels, find_superlattice
-        sc = self.model.supercell
-        occ = self.model.occupancy[self.sites]
-        sl = find_superlattice(sc, [occ])
-        if sl["matrix"] is None:
+        from core.orderings.superlattice import layer_net
+        net = layer_net(self.model, self.sites)
+        if net is None:
             self.cell_item.setData([], [])
             return
-        codes, counts = np.unique(occ, return_counts=True)
-        origin_site = int(np.flatnonzero(occ == codes[np.argmin(counts)])[0])   # a minority ion
-        ij = sc.ijk[self.sites, :2]
-        lab = coset_labels(np.array(sl["hnf"]), ij - ij[origin_site])
-        h = sc.host
-        A = np.array([h.a1[:2], h.a2[:2]])
-        basis = np.array(sl["matrix"], dtype=float) @ A                       # (2, 2) Angstrom
-        pts = self.xy[lab == 0]                                                # lattice points of the net
-        u, v = basis
+        pts = self.xy[net["points"]]                                           # lattice points of the net
+        u, v = net["basis"]
         seg = np.stack([pts, pts + u, pts, pts + v], axis=1).reshape(-1, 2)
         self.cell_item.setData(seg[:, 0], seg[:, 1], connect="pairs")
-        self.cell_info = {"name": sl["name"], "matrix": sl["matrix"], "origin": int(self.sites[origin_site]),
+        self.cell_info = {"name": net["name"], "matrix": net["matrix"], "origin": net["origin"],
                           "lattice_points": int(len(pts))}
 
     def _update_rings(self) -> None:
@@ -602,13 +593,3 @@ class LayerView(pg.PlotWidget):
             self.oxygen_item.setSize(size * 0.45)
         if self._hover >= 0:
             self._show_hover(self._hover)
-
-    def export_png(self, path: str, scale: int = 2) -> None:
-        """Write the layer view as a PNG at `scale` times its on-screen size."""
-        from .layer_export import export_png
-        export_png(self.plotItem, path, scale)
-
-    def export_svg(self, path: str) -> None:
-        """Write the layer view as SVG (vector discs, for slides)."""
-        from .layer_export import export_svg
-        export_svg(self.plotItem, path)

@@ -41,7 +41,8 @@ def main() -> int:
     w.grab().save(str(p))
     shots.append(p)
     p = out / "layer_view_honeycomb.png"
-    view.export_png(str(p), scale=2)
+    from gui.layer_export import export_png
+    export_png(view.plotItem, str(p), 2)
     shots.append(p)
     w.act_energy_overlay.setChecked(True)
     w.act_lioli_overlay.setChecked(True)

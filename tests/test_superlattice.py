@@ -174,3 +174,29 @@ def test_recognition_of_24x24_within_10_ms():
     for _ in range(20):
         recognise(m)
     assert (time.perf_counter() - t) / 20 < 0.010
+
+
+def test_layer_net_of_a_honeycomb_is_its_sqrt3_cell_by_element():
+    """The drawn net: one lattice point per sqrt3 cell (n/3 of the layer), cell area 3 x the primitive
+    area, started on a minority ion; Ni2+/Ni3+ on the minority coset give the same net (by element)."""
+    from core.orderings.superlattice import layer_net
+    from core.structure.species import CODE
+
+    m = Model.build("O3", "Li", "6", tm_spec="Ni:1/3,Mn:2/3", seed=0)
+    m.set_occupancy(preset_occupancy(m, "honeycomb"))
+    sites = m.supercell.layer_sites(0)
+    net = layer_net(m, sites)
+    assert net["name"] == "sqrt3 x sqrt3 R30"
+    assert net["points"].sum() == len(sites) // 3
+    h = m.supercell.host
+    prim = abs(np.linalg.det(np.array([h.a1[:2], h.a2[:2]])))
+    assert abs(abs(np.linalg.det(net["basis"])) - 3 * prim) < 1e-9
+    assert m.occupancy[net["origin"]] not in (CODE["Mn"],)
+    mixed = m.copy()
+    ni = np.flatnonzero(np.isin(mixed.occupancy, [CODE["Ni"]]))
+    occ = mixed.occupancy.copy()
+    occ[ni[::2]] = CODE["Ni2+"]
+    occ[ni[1::2]] = CODE["Ni3+"]
+    mixed.set_occupancy(occ)
+    net2 = layer_net(mixed, sites)
+    assert net2["name"] == net["name"] and np.array_equal(net2["points"], net["points"])

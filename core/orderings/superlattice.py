@@ -274,3 +274,29 @@ def find_superlattice(supercell, layers_occ: list[np.ndarray]) -> dict:
 
 
 __all__ = ["find_superlattice", "wood_name", "hnf_2d", "reduced_basis", "coset_labels", "metric_norm2"]
+
+
+def layer_net(model, sites: np.ndarray) -> dict | None:
+    """The smallest superlattice of one layer's arrangement as geometry to draw, or None if nothing periodic fits.
+
+    sites: (n,) int site indices of one layer. Species are compared by element (Ni2+ and Ni3+ are both Ni), as in
+    `core.orderings.recognition`. Returns name and matrix (as `find_superlattice`), origin (the site index of a
+    minority ion the net starts from), points ((n,) bool over `sites`: the lattice points of the net, one per
+    superlattice cell) and basis ((2, 2) Angstrom, in-plane Cartesian cell vectors).
+    """
+    from core.structure.species import ELEMENT_CODE
+
+    sc = model.supercell
+    sites = np.asarray(sites)
+    occ = ELEMENT_CODE[model.occupancy[sites]]
+    sl = find_superlattice(sc, [occ])
+    if sl["matrix"] is None:
+        return None
+    codes, counts = np.unique(occ, return_counts=True)
+    origin = int(np.flatnonzero(occ == codes[np.argmin(counts)])[0])
+    ij = sc.ijk[sites, :2]
+    points = coset_labels(np.array(sl["hnf"]), ij - ij[origin]) == 0
+    h = sc.host
+    basis = np.array(sl["matrix"], dtype=float) @ np.array([h.a1[:2], h.a2[:2]])
+    return {"name": sl["name"], "matrix": sl["matrix"], "origin": int(sites[origin]), "points": points,
+            "basis": basis}
