@@ -203,7 +203,6 @@ class LayerView(pg.PlotWidget):
         self._rebuild_oxygen()
         self._update_motif_items()
         self._update_species_legend()
-        self._update_species_legend()
         self.hover_item.clear()
         self._hover = -1
         if autorange:
