@@ -96,3 +96,13 @@ def isolated_settings(tmp_path, monkeypatch):
     settings.use_settings_dir(tmp_path / "settings")
     yield tmp_path / "settings"
     settings.use_settings_dir(None)
+
+
+@pytest.fixture
+def runner(qtbot):
+    """A TaskRunner of its own for panel tests; its tasks are cancelled and joined at teardown."""
+    from gui.workers import TaskRunner
+    r = TaskRunner()
+    yield r
+    r.cancel_all()
+    r.wait(10000)

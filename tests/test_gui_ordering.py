@@ -1,7 +1,6 @@
 """Monte Carlo panel schedule/replica fields, energy-vs-kT plot, labels from the recognition, wheel guard,
 Apply on screen at 1280x800; the superlattice cell drawn on the layer view from the View menu."""
 import numpy as np
-import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -9,15 +8,6 @@ from PySide6.QtWidgets import QApplication
 from core.orderings import preset_occupancy
 from core.structure.model import Model
 from gui.document import Document
-from gui.workers import TaskRunner
-
-
-@pytest.fixture
-def runner(qtbot):
-    r = TaskRunner()
-    yield r
-    r.cancel_all()
-    r.wait(10000)
 
 
 def _wheel(widget, up=True):

@@ -11,15 +11,6 @@ pytest.importorskip("pytestqt")
 
 from core.structure.model import Model  # noqa: E402
 from gui.document import Document  # noqa: E402
-from gui.workers import TaskRunner  # noqa: E402
-
-
-@pytest.fixture
-def runner(qtbot):
-    r = TaskRunner()
-    yield r
-    r.cancel_all()
-    r.wait(10000)
 
 
 def honeycomb_model(n=3, layers=1) -> Model:

@@ -81,6 +81,17 @@ def lattice_from_parameters(a, b, c, alpha, beta, gamma) -> np.ndarray:
     return np.asarray(Lattice.from_parameters(a, b, c, alpha, beta, gamma).matrix, float)
 
 
+def _first_value(block, tags) -> str:
+    """The first of `tags` that the CIF block sets, as text ("" if none)."""
+    from gemmi import cif
+
+    for tag in tags:
+        val = block.find_value(tag)
+        if val is not None:
+            return cif.as_string(val).strip()
+    return ""
+
+
 def read_table(text: str, name: str, max_atoms: int = MAX_STRUCTURE_ATOMS) -> CifTable:
     """Parse and check the first CIF block that lists atom sites (see the module docstring)."""
     from gemmi import cif
@@ -141,18 +152,8 @@ def read_table(text: str, name: str, max_atoms: int = MAX_STRUCTURE_ATOMS) -> Ci
         if val is not None:
             symops = [cif.as_string(val)]
             break
-    symbol = ""
-    for tag in _SYMBOL_TAGS:
-        val = block.find_value(tag)
-        if val is not None:
-            symbol = cif.as_string(val).strip()
-            break
-    number_sg = ""
-    for tag in _NUMBER_TAGS:
-        val = block.find_value(tag)
-        if val is not None:
-            number_sg = cif.as_string(val).strip()
-            break
+    symbol = _first_value(block, _SYMBOL_TAGS)
+    number_sg = _first_value(block, _NUMBER_TAGS)
     if symops:
         symmetric = len(symops) > 1
     elif symbol:
