@@ -454,7 +454,9 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             raise UsageError(f"{PROG}: error: no command given; choose one of build, info, export, import "
                              f"(or run `{PROG}` alone for the window)")
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
+        return status
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else 0
     except UsageError as exc:
@@ -465,6 +467,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{where}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`layerstudio info model.json | head`): not an error worth a message. Point
+        # stdout at devnull so the interpreter's final flush does not raise again (Python docs, signal module).
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if debug:
             raise

@@ -199,13 +199,27 @@ def test_real_entry_point(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     res = subprocess.run([str(exe), "info", str(out), "--json"], capture_output=True, text=True, timeout=120)
-    if res.returncode == 0:  # CIF input needs core.io.importer (Import helper)
-        assert json.loads(res.stdout)["space_group"]["number"] == 166
-    else:
-        assert "importer" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["space_group"]["number"] == 166
     res = subprocess.run([str(exe), "info", str(tmp_path / "nope.json")], capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 1 and res.stderr.strip().count("\n") == 0 and "nope.json" in res.stderr
+
+
+def test_closed_pipe_is_quiet(tmp_path):
+    """`layerstudio info model | head` closes the pipe early: no error message, no traceback."""
+    out = tmp_path / "lco.json"
+    assert main(["build", "--tm", "Co", "--supercell", "2", "-o", str(out)]) == 0
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout now fails with EPIPE
+    try:
+        res = subprocess.run([sys.executable, "-m", "core.cli", "info", str(out)], cwd=ROOT, stdout=write_end,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert res.stderr == "" and res.returncode == 141
 
 
 def test_python_dash_m(tmp_path):
