@@ -1,7 +1,8 @@
 """The live analysis of what the window displays, and the scheduling of its slow parts.
 
 `AnalysisController` owns a core `LiveAnalysis` of the document and, while a preview is shown, one of
-the preview (sharing the document's Ewald engine), and emits `sigChanged(names)` for the displayed
+the preview (sharing the document's Ewald engine, or with its own built in a worker when the preview
+has another supercell, e.g. a screening result), and emits `sigChanged(names)` for the displayed
 one: every readout follows that single signal. Per edit it costs what `LiveAnalysis.update` costs
 (microseconds to milliseconds); the slow parts are debounced and scheduled so they cannot freeze the
 window:
@@ -60,7 +61,8 @@ class AnalysisController(QObject):
     def pending(self) -> bool:
         """True while an answer for the displayed state is still to come (engine, space group, ordering)."""
         live = self.shown
-        no_engine = self.document_live.ewald is None and "engine_error" not in self.document_live.results
+        no_engine = any(lv.ewald is None and "engine_error" not in lv.results
+                        for lv in {self.document_live, live})
         return no_engine or self._slow.isActive() or self._needs_slow(live)
 
     # ------------------------------------------------------------------ document life cycle
@@ -68,17 +70,24 @@ class AnalysisController(QObject):
         model = self.doc.model
         self.preview_live = None
         self.document_live = LiveAnalysis(model)
-        live = self.document_live
-        self.runner.submit(build_engine, model.supercell, model.charges().copy(), label="Ewald engine",
-                           priority=10, key="ewald-engine",
-                           on_result=lambda res, lv=live: self._engine_ready(lv, res),
-                           on_error=lambda msg, lv=live: self._engine_failed(lv, msg))
+        self._build_engine(self.document_live, "ewald-engine")
         self.sigChanged.emit(ALL)
         self._slow.start()
 
+    def _build_engine(self, live: LiveAnalysis, key: str, charges=None) -> None:
+        model = live.model
+        q = (model.charges() if charges is None else np.asarray(charges, dtype=float)).copy()
+        self.runner.submit(build_engine, model.supercell, q, label="Ewald engine", priority=10, key=key,
+                           on_result=lambda res, lv=live: self._engine_ready(lv, res),
+                           on_error=lambda msg, lv=live: self._engine_failed(lv, msg))
+
     def _engine_ready(self, live: LiveAnalysis, result) -> None:
+        if live is self.preview_live and live is not self.document_live:
+            live.attach_engine(*result, charges=self.doc.preview.charges)  # a preview of another supercell
+            self.sigChanged.emit(frozenset({ENERGY, "engine"}))
+            return
         if live is not self.document_live:
-            return  # a newer model replaced this one meanwhile
+            return  # a newer model (or preview) replaced this one meanwhile
         live.attach_engine(*result)
         if self.preview_live is not None:
             self.preview_live.share_engine(live, self.doc.preview.charges if self.doc.preview else None)
@@ -86,9 +95,10 @@ class AnalysisController(QObject):
         self.sigChanged.emit(frozenset({ENERGY, "engine"}))
 
     def _engine_failed(self, live: LiveAnalysis, message: str) -> None:
-        if live is self.document_live:
+        if live is self.document_live or live is self.preview_live:
             live.results["engine_error"] = message
-            self.sigChanged.emit(frozenset({ENERGY, "engine"}))
+            if live is self.shown:
+                self.sigChanged.emit(frozenset({ENERGY, "engine"}))
 
     def _sites_changed(self, sites) -> None:
         changed = self.document_live.update(np.asarray(sites))
@@ -100,8 +110,14 @@ class AnalysisController(QObject):
         if preview is None:
             self.preview_live = None
         else:
-            self.preview_live = LiveAnalysis(preview.model)
-            self.preview_live.share_engine(self.document_live, preview.charges)
+            self.preview_live = live = LiveAnalysis(preview.model)
+            doc = self.document_live
+            if preview.model.supercell is doc.model.supercell:
+                live.share_engine(doc, preview.charges)
+                if "engine_error" in doc.results:
+                    live.results["engine_error"] = doc.results["engine_error"]
+            else:
+                self._build_engine(live, "ewald-engine-preview", preview.charges)
         self.sigChanged.emit(ALL)
         if self._needs_slow(self.shown):
             self._slow.start()

@@ -17,19 +17,36 @@ from core.structure.model import as_flips
 
 
 class FlipCommand(QUndoCommand):
-    """Apply a list of (site, species) flips; undo applies the inverse that `Model.apply` returned."""
+    """Apply a list of (site, species) flips; undo applies the inverse that `Model.apply` returned.
+    `valence`: the model's metadata["valence"] after the flips (how its charges came about: a
+    neutralising edit records its compensation there), restored on undo; None leaves it alone."""
 
-    def __init__(self, document, flips, label: str):
+    def __init__(self, document, flips, label: str, valence: dict | None = None):
         super().__init__(label)
         self._doc = document
         sites, codes = as_flips(flips)
         self._flips = (sites.copy(), codes.copy())
         self._inverse = None
+        self._valence = None if valence is None else (dict(valence), None)
+
+    def _set_valence(self, which: int) -> None:
+        # before the flips, so views redrawing on the change read the matching note
+        if self._valence is not None:
+            md = self._doc.model.metadata
+            if which == 0:
+                self._valence = (self._valence[0], md.get("valence"))
+            value = self._valence[which]
+            if value is None:
+                md.pop("valence", None)
+            else:
+                md["valence"] = value
 
     def redo(self):
+        self._set_valence(0)
         self._inverse = self._doc.model.apply(self._flips)
 
     def undo(self):
+        self._set_valence(1)
         self._doc.model.apply(self._inverse)
 
     @property

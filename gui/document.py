@@ -24,7 +24,8 @@ from .commands import FlipCommand
 
 @dataclass
 class Preview:
-    """A state shown instead of the document. `model` shares the document's supercell; `energy_eV` is
+    """A state shown instead of the document. `model` usually shares the document's supercell (a Monte
+    Carlo candidate, a state of charge, a snapshot); a screening result has its own. `energy_eV` is
     its Ewald energy (eV per cell) when the producer has it; `charges` (N,) e the per-site charges when
     they differ from the model's species table (holes on particular ions); `oxidised_o` lists O sites
     holding holes."""
@@ -94,12 +95,11 @@ class Document(QObject):
         return self.model if self.preview is None else self.preview.model
 
     def show_preview(self, preview: Preview | None) -> None:
-        """Show `preview` instead of the document (None: the document again)."""
+        """Show `preview` instead of the document (None: the document again). Its model may have
+        another supercell (a screening result): views then rebuild and the layer view is read-only."""
         if preview is None:
             self.end_preview()
             return
-        if preview.model.supercell is not self.model.supercell:
-            raise ValueError("a preview must use the document's supercell")
         self.preview = preview
         self.sigDisplayedChanged.emit(preview)
 
@@ -109,8 +109,10 @@ class Document(QObject):
             self.sigDisplayedChanged.emit(None)
 
     # ------------------------------------------------------------------ edits
-    def edit(self, flips, label: str) -> bool:
-        """Push one undoable edit. Flips that change nothing are dropped; returns False if empty."""
+    def edit(self, flips, label: str, valence: dict | None = None) -> bool:
+        """Push one undoable edit. Flips that change nothing are dropped; returns False if empty.
+        valence: the model's metadata["valence"] (how its charges came about) after the edit, when the
+        edit changes it (a compensation, Neutralise); undo restores the one before."""
         sites, codes = as_flips(flips)
         if len(sites):
             occ = self.model.occupancy
@@ -122,14 +124,14 @@ class Document(QObject):
             sites, codes = sites[changed], codes[changed]
         if not len(sites):
             return False
-        self.undo_stack.push(FlipCommand(self, (sites, codes), label))
+        self.undo_stack.push(FlipCommand(self, (sites, codes), label, valence))
         return True
 
-    def set_occupancy(self, occupancy: np.ndarray, label: str) -> bool:
+    def set_occupancy(self, occupancy: np.ndarray, label: str, valence: dict | None = None) -> bool:
         """Replace the occupancy as one undoable step (presets, Monte Carlo results)."""
         occupancy = np.asarray(occupancy, dtype=np.int8)
         changed = np.flatnonzero(occupancy != self.model.occupancy)
-        return self.edit((changed, occupancy[changed]), label)
+        return self.edit((changed, occupancy[changed]), label, valence)
 
     # ------------------------------------------------------------------ snapshots (not edits)
     def set_snapshots(self, key: str, snapshots: list[dict]) -> None:

@@ -107,7 +107,8 @@ class EditController:
         if not extra:
             return self.doc.edit(flips, label)
         note = compensation_note(model, flips, extra)
-        done = self.doc.edit(flips + extra, f"{label} (neutralised: {note})")
+        valence = {**(model.metadata.get("valence") or {}), "last_edit": note}
+        done = self.doc.edit(flips + extra, f"{label} (neutralised: {note})", valence)
         if done:
             self.w.statusBar().showMessage(f"neutralised: {note}", 8000)
         return done
@@ -183,8 +184,7 @@ class EditController:
             return
         if trial.oxidation != self.model.oxidation:
             self.model.set_oxidation_table(trial.oxidation)  # only with fractional overrides (not undoable)
-        self.model.metadata["valence"] = trial.metadata.get("valence", {})
-        self.doc.set_occupancy(trial.occupancy, "Neutralise (redox ladder)")
+        self.doc.set_occupancy(trial.occupancy, "Neutralise (redox ladder)", trial.metadata.get("valence", {}))
         self.w.statusBar().showMessage(res.note or "already neutral", 8000)
 
     def show_site_info(self, site: int) -> None:

@@ -265,6 +265,7 @@ class MainWindow(QMainWindow):
         d.sigSitesChanged.connect(v.update_sites)
         d.sigSitesChanged.connect(self.editor.sites_changed)
         d.sigModelReplaced.connect(self._model_replaced)
+        d.sigDisplayedChanged.connect(self._displayed_changed)
         d.sigOxidationChanged.connect(lambda: self.palette.oxidation_labels(d.model.oxidation))
         d.sigSnapshotsChanged.connect(self._update_title)
         d.sigPathChanged.connect(lambda _p: self._update_title())
@@ -371,25 +372,36 @@ class MainWindow(QMainWindow):
         m = self.document.model
         if self.layer_view.model is not m:
             self.layer_view.set_model(m)
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        n = m.supercell.layers
-        for k in range(n):
-            self.layer_combo.addItem(f"TM layer {k + 1}", ("tm", k))
-        for k in range(n):
-            self.layer_combo.addItem(f"Alkali layer {k + 1}", ("alkali", k))
-        # the box and the view show the same layer: the view keeps its layer if the new model has it
-        kind, index = self.layer_view.layer_kind, self.layer_view.layer_index
-        if index >= n:
-            kind, index = "tm", 0
-        self.layer_combo.setCurrentIndex(index + (n if kind == "alkali" else 0))
-        self.layer_combo.blockSignals(False)
+        kind, index = self._fill_layer_combo(m.supercell.layers, reset_kind=True)
         if (kind, index) != (self.layer_view.layer_kind, self.layer_view.layer_index):
             self.layer_view.set_layer(kind, index)
         self.palette.oxidation_labels(m.oxidation)
         self.editor.model_replaced()
         self._update_status()
         self._update_title()
+
+    def _fill_layer_combo(self, n: int, reset_kind: bool) -> tuple[str, int]:
+        """The Layer box lists the `n` layers of the displayed model and selects the layer the view
+        keeps: its own if it exists, else the first (a TM layer, or with `reset_kind` False the first of
+        its kind, as LayerView.set_model does)."""
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for k in range(n):
+            self.layer_combo.addItem(f"TM layer {k + 1}", ("tm", k))
+        for k in range(n):
+            self.layer_combo.addItem(f"Alkali layer {k + 1}", ("alkali", k))
+        kind, index = self.layer_view.layer_kind, self.layer_view.layer_index
+        if index >= n:
+            kind, index = ("tm" if reset_kind else kind), 0
+        self.layer_combo.setCurrentIndex(index + (n if kind == "alkali" else 0))
+        self.layer_combo.blockSignals(False)
+        return kind, index
+
+    def _displayed_changed(self, _preview) -> None:
+        # a preview of another supercell (a screening result) may have another number of layers
+        n = self.document.displayed_model.supercell.layers
+        if self.layer_combo.count() != 2 * n:
+            self._fill_layer_combo(n, reset_kind=False)
 
     def _layer_chosen(self, index: int) -> None:
         data = self.layer_combo.itemData(index)
@@ -421,7 +433,7 @@ class MainWindow(QMainWindow):
             self.layer_view.setToolTip("")
             return
         energies = self.analysis.site_energies()
-        text = site_info(self.document.model, site, None if energies is None else float(energies[site]))
+        text = site_info(self.document.displayed_model, site, None if energies is None else float(energies[site]))
         self.lab_site.setText(text)
         self.layer_view.setToolTip(text.replace("; ", "\n"))
 

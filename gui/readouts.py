@@ -1,14 +1,16 @@
 """Readout panel: the numbers of the displayed state (the document or a preview), as a view.
 
-The numbers come from gui.analysis.AnalysisController (a core LiveAnalysis of the displayed state) and
-the panel follows its one signal, sigChanged(names), redrawing only the sections named:
+The numbers are core.report.info(live=...) of the displayed state's LiveAnalysis (held by
+gui.analysis.AnalysisController): the same summary as `layerstudio info`. The panel follows the
+controller's one signal, sigChanged(names), recomputing and redrawing only the sections named:
   Energy       Ewald energy per MO2, change by the last edit, history, pinned reference
   Charge       net charge (warning when non-zero), formula, layer formula
   Capacity     total / cationic / anionic mAh/g as a stacked bar
   Oxygen       Li-O-Li histogram and means
   Ordering     recognised label and confidence            (worker, debounced)
   Space group  spglib                                      (child process on big cells, debounced)
-The shown values are also kept as numbers in `values` (what `gui.Studio.state()` reports).
+The summary dict is kept in `summary`, its readout numbers (core.report.readout_numbers) in `values`
+(what `gui.Studio.state()` reports).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.report import SECTIONS, info, ordering_phrase, oxidation_lines, readout_numbers
 from core.structure.species import SPECIES, charge_by_code
 
 log = logging.getLogger(__name__)
@@ -69,25 +72,21 @@ class CapacityBar(QWidget):
 class ReadoutPanel(QWidget):
     """Readouts of the displayed state; `analysis` is the window's gui.analysis.AnalysisController.
 
-    `values` holds what the labels show, as numbers: formula, layer_formula, ewald_eV_per_MO2,
-    net_charge, capacity_mAh_g {total, cationic, anionic} (None when undefined), oxygen {...},
-    ordering_label, ordering_confidence, space_group {symbol, number} (None while computing).
-    Signals: sigEnergyReady() when the engine for a new model is in place; sigSpaceGroup(str);
-    sigOrdering(str).
+    `values` holds what the labels show, as numbers (core.report.readout_numbers: None where undefined
+    or still being computed). Signals: sigEnergyReady() when the engine for a new model is in place;
+    sigSpaceGroup(str).
     """
 
     sigEnergyReady = Signal()
     sigSpaceGroup = Signal(str)
-    sigOrdering = Signal(str)
 
     def __init__(self, document, analysis, parent=None):
         super().__init__(parent)
         self.doc = document
         self.analysis = analysis
-        self.pinned_eV = None
-        self.space_group_text = ""
-        self.ordering_text = ""
-        self.values: dict = {}
+        self.pinned_per_MO2 = None     # pinned reference energy (eV/MO2)
+        self.summary: dict = {}        # core.report.info of the displayed state, section by section
+        self.values: dict = readout_numbers({})
         self._history: list[float] = []
         self._history_dirty = False
         self._last_doc_energy = None   # document energy before the last edit (for "Δ last edit")
@@ -261,7 +260,7 @@ class ReadoutPanel(QWidget):
 
     # ------------------------------------------------------------------ following the analysis
     def _model_replaced(self) -> None:
-        self.pinned_eV = None
+        self.pinned_per_MO2 = None
         self._history = []
         self._history_dirty = True
         self._last_doc_energy = None
@@ -288,39 +287,52 @@ class ReadoutPanel(QWidget):
         if names & {"ordering", "displayed"}:
             self._show_ordering()
 
+    def _summarise(self, sections: list[str]) -> dict:
+        """Sections of the one core summary (core.report.info) of the displayed state, kept in `summary`."""
+        d = info(live=self.analysis.shown, sections=sections)
+        for name, _fn in SECTIONS:   # a section that failed before and succeeds now drops its error
+            if name in sections and isinstance(self.summary.get(name), dict) and "error" in self.summary[name]:
+                del self.summary[name]
+        self.summary.update(d)
+        self.values = readout_numbers(self.summary)
+        return d
+
     def _show_energy(self, edited: bool) -> None:
-        shown = self.analysis.shown
+        d = self._summarise(["ewald"])
         doc_e = self.energy_eV
-        e = shown.energy_eV
-        m = shown.model
-        fu = m.formula_units()
-        if e is None:
-            error = self.analysis.document_live.results.get("engine_error")
-            self.lab_energy.setText("unavailable" if error else "computing…")
-            self.lab_energy.setToolTip(error or "")
-            self.values["ewald_eV_per_MO2"] = None
+        e, per_mo2 = d.get("ewald_eV"), d.get("ewald_eV_per_MO2")
+        if "ewald" in d:       # the engine could not be built (e.g. a species without an oxidation state)
+            self.lab_energy.setText("unavailable")
+            self.lab_energy.setToolTip(d["ewald"]["error"])
             return
-        self.values["ewald_eV_per_MO2"] = e / fu
-        self.lab_energy.setText(f"{e / fu:.4f} eV")
+        if e is None:
+            self.lab_energy.setText("computing…")
+            self.lab_energy.setToolTip("")
+            return
+        fu = self.analysis.shown.model.formula_units()
+        self.lab_energy.setText(f"{per_mo2:.4f} eV")
         self.lab_energy.setToolTip(f"{e:.6f} eV for the whole cell ({fu} MO2)")
         if self.doc.preview is not None:
-            self.lab_delta.setText(f"{(e - doc_e) / fu:+.3f} eV/MO2" if doc_e is not None else "-")
+            # per MO2: a preview may have another supercell than the document
+            doc_fu = self.model.formula_units()
+            self.lab_delta.setText(f"{per_mo2 - doc_e / doc_fu:+.3f} eV/MO2" if doc_e is not None else "-")
         else:
             if edited and self._last_doc_energy is not None:
                 self.lab_delta.setText(f"{(e - self._last_doc_energy) / fu * 1e3:+.2f} meV/MO2")
             if edited or not self._history:
-                self._history.append(e / fu)
+                self._history.append(per_mo2)
                 del self._history[:-HISTORY]
                 self._history_dirty = True
             self._last_doc_energy = e
-        if self.pinned_eV is not None:
-            self.lab_pinned.setText(f"{(e - self.pinned_eV) / fu * 1e3:+.2f} meV/MO2")
+        if self.pinned_per_MO2 is not None:
+            self.lab_pinned.setText(f"{(per_mo2 - self.pinned_per_MO2) * 1e3:+.2f} meV/MO2")
 
     def pin_reference(self) -> None:
+        """Remember the document's energy per MO2 as the reference."""
         if self.energy_eV is None:
             return
-        self.pinned_eV = self.energy_eV
-        self.pin_line.setValue(self.energy_eV / self.model.formula_units())
+        self.pinned_per_MO2 = self.energy_eV / self.model.formula_units()
+        self.pin_line.setValue(self.pinned_per_MO2)
         self.pin_line.setVisible(True)
         self._show_energy(False)
 
@@ -331,14 +343,10 @@ class ReadoutPanel(QWidget):
             # the plot redraw is the slowest part of a click: batch it with the other cheap readouts
             self._history_dirty = False
             self.history_curve.setData(np.arange(len(self._history)), np.array(self._history))
-        live = self.analysis.shown
-        n = live.numbers()
-        m = live.model
-        self.values.update({k: n[k] for k in ("formula", "layer_formula", "net_charge", "capacity_mAh_g",
-                                               "oxygen")})
-        self.lab_formula.setText(m.formula() or "(empty)")
-        self.lab_layer_formula.setText(n["layer_formula"])
-        q = n["net_charge"]
+        d = self._summarise(["basics", "charge", "capacity", "oxygen"])
+        self.lab_formula.setText(d["formula"] or "(empty)")
+        self.lab_layer_formula.setText(d["layer_formula"])
+        q = d["net_charge"]
         if abs(q) > 1e-6:
             self.lab_charge.setText(f"<span style='color:#C00000; font-weight:bold'>{q:+.3f} e "
                                     f"(not neutral)</span>")
@@ -347,62 +355,39 @@ class ReadoutPanel(QWidget):
         else:
             self.lab_charge.setText("0 (neutral)")
             self.lab_charge.setToolTip("")
-        self.lab_states.setText(charge_balance_text(m))
-        cap = live.capacity()
-        if "error" in cap:
+        self.lab_states.setText(oxidation_text(d))
+        if "capacity" in d:
             self.lab_capacity.setText("-")
-            self.lab_capacity_note.setText(cap["error"])
+            self.lab_capacity_note.setText(d["capacity"]["error"])
             self.capacity_bar.set_values(0, 0)
         else:
-            c = cap["capacity_mAh_g"]
+            c = d["capacity_mAh_g"]
             self.lab_capacity.setText(f"<b>{c['total']:.1f}</b> (cationic {c['cationic']:.1f}, "
                                       f"anionic {c['anionic']:.1f})")
             self.capacity_bar.set_values(c["cationic"], c["anionic"])
-            self.lab_capacity_note.setText(cap.get("oxidation_note") or "")
-        o = n["oxygen"]
-        self.lab_lioli_hist.setText(" / ".join(str(v) for v in o["histogram"]) + f"  (of {live.oxygen.n_oxygen})")
-        self.lab_lioli_mean.setText(f"{o['li_o_li_mean']:.3f}")
-        self.lab_aoa.setText(f"{o['a_o_a_mean']:.3f}")
+            self.lab_capacity_note.setText(self.analysis.shown.capacity().get("oxidation_note") or "")
+        o = d["oxygen"]
+        hist = o["li_o_li_histogram"]
+        self.lab_lioli_hist.setText(" / ".join(str(v) for v in hist) + f"  (of {sum(hist)})")
+        self.lab_lioli_mean.setText(f"{o['li_o_li_mean_per_O']:.3f}")
+        self.lab_aoa.setText(f"{o['a_o_a_mean_per_O']:.3f}")
 
     # ------------------------------------------------------------------ slow readouts
     def _show_space_group(self) -> None:
-        r = self.analysis.shown.results.get("space_group")
-        if r is None:
-            self.values["space_group"] = None
+        sg = self._summarise(["space_group"])["space_group"]
+        if sg is None:
             self.lab_spacegroup.setText("computing…")
             return
-        if isinstance(r, str):
-            self.values["space_group"] = None
-            self.space_group_text = "?"
-            self.lab_spacegroup.setText(f"? ({r})")
-        else:
-            self.values["space_group"] = {"symbol": r.symbol, "number": int(r.number)}
-            self.space_group_text = f"{r.symbol} ({r.number})"
-            self.lab_spacegroup.setText(self.space_group_text)
-        self.sigSpaceGroup.emit(self.space_group_text)
+        text = f"? ({sg['error']})" if "error" in sg else f"{sg['symbol']} ({sg['number']})"
+        self.lab_spacegroup.setText(text)
+        self.sigSpaceGroup.emit(text)
 
     def _show_ordering(self) -> None:
-        r = self.analysis.shown.results.get("ordering")
-        if r is None:
-            self.values["ordering_label"] = self.values["ordering_confidence"] = None
-            self.lab_ordering.setText("computing…")
-            return
-        if not isinstance(r, dict):
-            self.values["ordering_label"] = self.values["ordering_confidence"] = None
-            self.lab_ordering.setText(f"? ({r})")
-            return
-        label = str(r.get("label", "?"))
-        conf = r.get("confidence")
-        self.values["ordering_label"] = label
-        self.values["ordering_confidence"] = None if conf is None else float(conf)
-        cell = (r.get("superlattice") or {}).get("name")
-        shown = f"{label} on {cell}" if cell and cell != label else label
-        self.ordering_text = shown + (f"  (confidence {float(conf):.2f})" if conf is not None else "")
-        self.lab_ordering.setText(self.ordering_text)
-        layers = r.get("per_layer") or []
-        self.lab_ordering.setToolTip("\n".join(f"layer {p['layer']}: {p['label']} ({p['confidence']:.2f})"
+        o = self._summarise(["ordering"])["ordering"]
+        self.lab_ordering.setText(ordering_phrase(o))
+        layers = (o or {}).get("per_layer") or []
+        self.lab_ordering.setToolTip("\n".join(f"layer {p['layer'] + 1}: {p['label']} ({p['confidence']:.2f})"
                                                for p in layers))
-        self.sigOrdering.emit(self.ordering_text)
 
 
 def site_info(model, site: int, site_energy: float | None = None) -> str:
@@ -423,19 +408,11 @@ def site_info(model, site: int, site_energy: float | None = None) -> str:
             f"q={q:+g}{e}; 6 NN: {nn_text}")
 
 
-def charge_balance_text(model) -> str:
-    """'Ni 21 Ni3+ + 3 Ni2+ (2.875); Co 3 Co3+ ...' plus how it was reached, or what would neutralise it."""
-    from core.energy.valence import charge_balance, neutral_hint
-
-    b = charge_balance(model)
-    parts = []
-    for el, st in b["states"].items():
-        if el == "O" and list(st["counts"]) == ["O2-"]:
-            continue
-        counts = " + ".join(f"{n} {lab}" for lab, n in st["counts"].items())
-        avg = f" (avg {st['average']:g})" if len(st["counts"]) > 1 else ""
-        parts.append(f"{el}: {counts}{avg}")
-    text = "; ".join(parts)
-    if not b["neutral"]:
-        return text + f"\nTo neutralise: {neutral_hint(model, 'right-click > Set oxidation state > Neutralise')}"
-    return text + (f"\nHow: {b['how']}" if b["how"] else "\nHow: formal states of the species table")
+def oxidation_text(d: dict) -> str:
+    """The Oxidation readout from a core.report.info dict: states per element, then how the charges
+    came about, or what would neutralise the cell."""
+    text = "; ".join(oxidation_lines(d))
+    if d.get("neutral_hint"):
+        return text + f"\nTo neutralise: {d['neutral_hint']} (right-click > Set oxidation state > Neutralise)"
+    return text + (f"\nHow: {d['oxidation_note']}" if d.get("oxidation_note")
+                   else "\nHow: formal states of the species table")

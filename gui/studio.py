@@ -168,10 +168,14 @@ class Studio:
         """What the window shows, read from its widgets (JSON-serialisable):
 
         layer_shown / layer_selected   ["tm" or "alkali", index from 1]: the layer view / the Layer box
-        displayed                      "document", or the kind of preview shown ("mc", "charge", ...)
-        readouts                       formula, layer_formula, ewald_eV_per_MO2, net_charge (e),
-                                       capacity_mAh_g {total, cationic, anionic}, ordering_label,
-                                       ordering_confidence, space_group {symbol, number}, oxygen {...}
+        displayed                      "document", or the kind of preview shown: "mc" (a Monte Carlo
+                                       candidate), "charge" (a state of charge), "snapshot", "screen"
+                                       (a screening result)
+        preview                        None, or {kind, title, n_sites, layers} of the preview shown
+        readouts                       of the displayed state (core.report.readout_numbers): formula,
+                                       layer_formula, ewald_eV_per_MO2, net_charge (e), capacity_mAh_g
+                                       {total, cationic, anionic}, ordering_label, ordering_confidence,
+                                       superlattice, space_group {symbol, number}, oxygen {...}
                                        (None where a value is still being computed or undefined)
         undo                           {"can_undo", "can_redo", "undo_text"}
         state_of_charge, monte_carlo, migration   what those panels show (None without panels)
@@ -180,15 +184,15 @@ class Studio:
         v = w.layer_view
         sel = w.layer_combo.currentData()
         preview = w.document.preview
-        r = dict(w.readouts.values)
-        readouts = {k: r.get(k) for k in ("formula", "layer_formula", "ewald_eV_per_MO2", "net_charge",
-                                           "capacity_mAh_g", "ordering_label", "ordering_confidence",
-                                           "space_group", "oxygen")}
+        readouts = dict(w.readouts.values)
         st = w.document.undo_stack
         out = {
             "layer_shown": [v.layer_kind, int(v.layer_index) + 1],
             "layer_selected": None if sel is None else [sel[0], int(sel[1]) + 1],
             "displayed": "document" if preview is None else (preview.kind or "preview"),
+            "preview": None if preview is None else {
+                "kind": preview.kind, "title": preview.title, "n_sites": int(preview.model.supercell.n_sites),
+                "layers": int(preview.model.supercell.layers)},
             "readouts": readouts,
             "undo": {"can_undo": st.canUndo(), "can_redo": st.canRedo(), "undo_text": st.undoText()},
             "state_of_charge": None, "monte_carlo": None, "migration": None,

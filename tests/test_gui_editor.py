@@ -141,7 +141,7 @@ def test_honeycomb_preset_rings_and_reference_readouts(qtbot, isolated_settings,
     hist = [int(x) for x in w.readouts.lab_lioli_hist.text().split("(")[0].split("/")]
     assert hist[1] == len(model.supercell.o_sites) and hist[0] == hist[2] == hist[3] == 0   # docs/science.md §9
     # the space group is recomputed after a debounce: the random model's "P1 (1)" may still be shown
-    qtbot.waitUntil(lambda: "(12)" in w.readouts.space_group_text, timeout=15000)   # C2/m honeycomb stacking
+    qtbot.waitUntil(lambda: "(12)" in w.readouts.lab_spacegroup.text(), timeout=15000)   # C2/m honeycomb stacking
     assert "C2/m" in w.lab_sg.text()
     assert_close(w.readouts.energy_eV, fresh_energy(model))
 
@@ -336,7 +336,7 @@ def test_presets_menu_lists_core_presets_and_stackings(qtbot, isolated_settings,
     next(a for a in sub.actions() if a.text() == "P3_112").trigger()
     assert "P3_112" in w.document.undo_stack.undoText()
     wait_idle(qtbot, w)
-    qtbot.waitUntil(lambda: "(151)" in w.readouts.space_group_text, timeout=15000)   # docs/science.md §2
+    qtbot.waitUntil(lambda: "(151)" in w.readouts.lab_spacegroup.text(), timeout=15000)   # docs/science.md §2
     next(a for a in sub.actions() if a.text() == "eclipsed").trigger()   # a P2 stacking on an O3 host
     assert messages and messages[-1][0] == "error"
     window_menu = [a.text() for a in w.menus["window"].actions()]

@@ -5,6 +5,7 @@ from gui_helpers import click_site, make_window, wait_idle
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from core.energy.ewald import EwaldEngine
 from core.io.project import load_project
 from core.screen import load_results, parse_spec_text, run_screen
 from core.structure.model import Model
@@ -39,8 +40,9 @@ def click_header(qtbot, table, col):
 
 
 def test_screening_results_dock(qtbot, results, monkeypatch, isolated_settings):
-    start = Model.build("O3", "Li", "2", 1, tm_spec="Co", seed=0)
-    w = make_window(qtbot, start)
+    start = Model.build("O3", "Li", "2", 2, tm_spec="Co", seed=0)
+    w = make_window(qtbot, start, install_panels=True)
+    w.layer_combo.setCurrentIndex(3)   # alkali layer 2: the results have one layer
     doc_occ = w.document.model.occupancy.copy()
     # File > Open screening results, the file dialog answering with the results table
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
@@ -84,12 +86,26 @@ def test_screening_results_dock(qtbot, results, monkeypatch, isolated_settings):
     assert w.layer_view.model is not w.document.model
     assert np.array_equal(w.layer_view.model.occupancy, saved.occupancy)
     assert np.array_equal(w.document.model.occupancy, doc_occ) and not w.document.modified
+    # it is the window's one displayed state: the readouts and the Layer box follow it (another supercell,
+    # another number of layers), its energy from a fresh engine of the saved model, not the table's value
+    assert w.document.preview.kind == "screen" and w.document.preview.model.supercell.n_sites == saved.supercell.n_sites
+    assert w.layer_combo.count() == 2 * saved.supercell.layers != 2 * start.supercell.layers
+    assert w.layer_combo.currentData() == (w.layer_view.layer_kind, w.layer_view.layer_index) == ("alkali", 0)
+    qtbot.waitUntil(lambda: w.readouts.values["ewald_eV_per_MO2"] is not None, timeout=20000)
+    assert w.readouts.values["formula"] == saved.formula() != start.formula()
+    fresh = EwaldEngine(saved.supercell).energy(saved.charges()) / saved.formula_units()
+    assert abs(w.readouts.values["ewald_eV_per_MO2"] - fresh) < 1e-7
+    assert "screening result" in w.readouts.preview_banner.text() and w.readouts.preview_banner.isVisible()
     # clicks on the editor during a preview do not edit the document
     click_site(qtbot, w.layer_view, int(w.layer_view.sites[0]))
     assert np.array_equal(w.document.model.occupancy, doc_occ) and w.document.undo_stack.count() == 0
     # Back to document
     qtbot.mouseClick(panel.btn_back, Qt.LeftButton)
     assert w.layer_view.model is w.document.model and panel.preview_task is None
+    assert w.layer_combo.count() == 4 and w.layer_combo.currentData() == (w.layer_view.layer_kind,
+                                                                         w.layer_view.layer_index)
+    assert w.readouts.values["formula"] == start.formula() and not w.readouts.preview_banner.isVisible()
+    w.layer_combo.setCurrentIndex(0)   # TM layer 1
     # any document change during a preview (an edit, undo, another panel's result) ends it
     click_cell(qtbot, view, 1, 0)
     assert panel.preview_task is not None and w.layer_view.model is not w.document.model
@@ -122,7 +138,7 @@ def test_screening_results_dock(qtbot, results, monkeypatch, isolated_settings):
     sel = view.selectionModel().selectedRows()
     assert sel and panel.proxy.mapToSource(sel[0]).row() == target
 
-    # Apply opens it as the document (one step, like File > Open)
+    # "Open as document" opens it in place of the document (one step, like File > Open)
     expected = load_project(results / panel.model.value(target, "model_path"))
     qtbot.mouseClick(panel.btn_apply, Qt.LeftButton)
     qtbot.waitUntil(lambda: w.document.model.metadata.get("screen_task") == panel.model.value(target, "task"),

@@ -3,7 +3,7 @@
     live = LiveAnalysis(model)                   # cheap: composition-level numbers and O environments
     live.attach_engine(*build_engine(model.supercell, model.charges()))   # seconds on big cells: a worker
     changed = live.update(sites)                 # after an edit of these sites: what changed
-    live.numbers()                               # {"formula", "ewald_eV_per_MO2", "net_charge", "capacity_mAh_g", ...}
+    core.report.info(live=live)                  # the summary of this state (the same dict as `layerstudio info`)
 
 `update` costs O(k N) for k changed sites (the incremental Ewald update of `core.energy.live`, the O
 environments of `core.analysis.oxygen`); the capacity is recomputed from the composition only when
@@ -75,12 +75,13 @@ class LiveAnalysis:
             self.ewald = LiveEwald(other.engine, q)
 
     # ------------------------------------------------------------------ engine
-    def attach_engine(self, engine, ewald, q_then) -> bool:
+    def attach_engine(self, engine, ewald, q_then, charges=None) -> bool:
         """Install an engine built for charges `q_then`; edits made since are replayed. False if it
-        belongs to another supercell."""
+        belongs to another supercell. charges: per-site charges (N,) e when they differ from the
+        species table (as in `share_engine`)."""
         if engine.n_sites != self.model.supercell.n_sites:
             return False
-        now = self.model.charges()
+        now = self.model.charges() if charges is None else np.asarray(charges, dtype=float)
         changed = np.flatnonzero(now != q_then)
         if len(changed):
             ewald.apply(changed, now[changed])
@@ -137,25 +138,6 @@ class LiveAnalysis:
             except LayerStudioError as exc:
                 self._capacity = {"error": str(exc)}
         return self._capacity
-
-    def numbers(self) -> dict:
-        """What the readouts show, as numbers: formula, layer_formula, ewald_eV_per_MO2 (None before
-        the engine), net_charge (e), capacity_mAh_g {total, cationic, anionic} (None if undefined),
-        oxygen {histogram, li_o_li_mean, a_o_a_mean}."""
-        m = self.model
-        e = self.energy_eV
-        cap = self.capacity()
-        o = self.oxygen
-        return {
-            "formula": m.formula(),
-            "layer_formula": m.layer_formula(),
-            "ewald_eV_per_MO2": None if e is None else e / m.formula_units(),
-            "net_charge": float(m.net_charge),
-            "capacity_mAh_g": None if "error" in cap else {k: float(cap["capacity_mAh_g"][k])
-                                                           for k in ("total", "cationic", "anionic")},
-            "oxygen": {"histogram": list(o.histogram), "li_o_li_mean": float(o.li_o_li_mean),
-                       "a_o_a_mean": float(o.a_o_a_mean)},
-        }
 
     def symmetry_request(self, symprec: float = DEFAULT_SYMPREC):
         """(cached SpaceGroupInfo or None, spglib cell) of the current configuration."""

@@ -348,12 +348,37 @@ def neutral_by_default(model, *, valence: str = "integer", overrides=None, allow
 
 def charge_balance(model) -> dict:
     """Readout of the charge balance: net_charge (e, cell), per_MO2, neutral (bool), states (element ->
-    counts per state + average, from the per-site charges), how (the note of how it was reached)."""
+    counts per state + average, from the per-site charges), how (`how_charged`: the current states and
+    the last neutralisation)."""
     q = float(model.charges().sum())
     fu = max(model.formula_units(), 1)
-    how = (model.metadata.get("valence") or {}).get("note", "")
+    states = model.oxidation_states()
     return {"net_charge": round(q, 9) + 0.0, "per_MO2": round(q / fu, 9) + 0.0, "neutral": abs(q) < 1e-6,
-            "states": model.oxidation_states(), "how": how}
+            "states": states, "how": how_charged(model, q, states)}
+
+
+def how_charged(model, q: float | None = None, states: dict | None = None) -> str:
+    """One line on the charges of the current state: 'neutral: 7 Ni3+, 1 Ni2+ (last compensating edit: 3 Ni2+ -> Ni3+)'.
+
+    Lists the current counts of every element whose sites carry explicit states (ion codes, as
+    neutralisation places them), then in brackets the last neutralisation recorded in the model's
+    metadata["valence"]: an edit's automatic compensation ("last_edit", set with the edit and undone
+    with it), else the note of the model's last full neutralisation (built, imported, Neutralise).
+    '' when no state was ever assigned (formal states of the species table)."""
+    if q is None:
+        q = float(model.charges().sum())
+    if states is None:
+        states = model.oxidation_states()
+    meta = model.metadata.get("valence") or {}
+    last = f"last compensating edit: {meta['last_edit']}" if meta.get("last_edit") else (
+        f"last neutralisation: {meta['note']}" if meta.get("note") else "")
+    ions = {ELEMENT[CODE[s]] for s in model.species_counts() if IS_ION[CODE[s]]}
+    counts = "; ".join(", ".join(f"{n} {lab}" for lab, n in states[el]["counts"].items())
+                       for el in states if el in ions and el != "O")
+    if not counts and not last:
+        return ""
+    head = "neutral" if abs(q) < 1e-6 else f"net charge {q:+g} e"
+    return f"{head}: " + (f"{counts} ({last})" if counts and last else counts or last)
 
 
 def charge_arrangement(model) -> dict:
@@ -363,8 +388,10 @@ def charge_arrangement(model) -> dict:
     sc = model.supercell
     q = model.charges()
     occ = model.occupancy
-    labels = np.array([_label(ELEMENT[c], q[s]) if c != 0 else "Va" for s, c in enumerate(occ.tolist())],
-                      dtype=object)
+    # one label per distinct (species code, charge): O(N) in NumPy, a handful of Python calls
+    pairs, inverse = np.unique(np.stack([occ.astype(float), q]), axis=1, return_inverse=True)
+    names = np.array([_label(ELEMENT[int(c)], v) if int(c) != 0 else "Va" for c, v in pairs.T], dtype=object)
+    labels = names[np.ravel(inverse)]
     tm = sc.tm_sites
     nn = sc.tm_nn[tm]
     out = {}
@@ -542,5 +569,5 @@ def compensation_note(model, flips, extra) -> str:
 
 
 __all__ = ["assign_oxidation_states", "neutral_by_default", "charge_arrangement", "parse_oxidation",
-           "place_by_ewald", "charge_balance", "neutral_hint", "compensating_flips", "compensation_note",
+           "place_by_ewald", "charge_balance", "how_charged", "neutral_hint", "compensating_flips", "compensation_note",
            "ValenceResult", "VALENCE_MODES", "IS_ION", "SPECIES"]

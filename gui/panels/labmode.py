@@ -60,7 +60,10 @@ class SnapshotPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("snapshotList")
         self.take_btn = QPushButton("Take snapshot")
+        self.preview_btn = QPushButton("Preview")
+        self.preview_btn.setToolTip("Show this snapshot (editor, readouts, panels) without changing the document")
         self.go_btn = QPushButton("Go to")
+        self.go_btn.setToolTip("Make the document this snapshot's state (one undo step)")
         self.rename_btn = QPushButton("Rename")
         self.delete_btn = QPushButton("Delete")
         self.left = QComboBox()
@@ -69,7 +72,7 @@ class SnapshotPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(self.list, 1)
         row = QHBoxLayout()
-        for b in (self.take_btn, self.go_btn, self.rename_btn, self.delete_btn):
+        for b in (self.take_btn, self.preview_btn, self.go_btn, self.rename_btn, self.delete_btn):
             row.addWidget(b)
         lay.addLayout(row)
         form = QFormLayout()
@@ -78,6 +81,7 @@ class SnapshotPanel(QWidget):
         lay.addLayout(form)
         lay.addWidget(self.compare_btn)
         self.take_btn.clicked.connect(self.take)
+        self.preview_btn.clicked.connect(lambda: self.preview(self.list.currentRow()))
         self.go_btn.clicked.connect(lambda: self.go(self.list.currentRow()))
         self.list.itemDoubleClicked.connect(lambda _item: self.go(self.list.currentRow()))
         self.rename_btn.clicked.connect(self._rename)
@@ -112,6 +116,24 @@ class SnapshotPanel(QWidget):
         self.list.setCurrentRow(self.list.count() - 1)
         self.sigMessage.emit(f"Snapshot '{s['name']}' taken")
         return s
+
+    def preview(self, index: int) -> bool:
+        """Show snapshot `index` as the document's displayed state (a preview, not an edit)."""
+        from ..document import Preview
+
+        lst = snap.snapshots(self.doc.model)
+        if not 0 <= index < len(lst):
+            self.sigMessage.emit("Take a snapshot first" if not lst else f"no snapshot number {index + 1}")
+            return False
+        try:
+            model = snap.snapshot_model(self.doc.model, lst[index])
+        except LayerStudioError as exc:
+            self.sigMessage.emit(str(exc))
+            return False
+        name = lst[index].get("name", "")
+        self.doc.show_preview(Preview(model, f"snapshot '{name}'", kind="snapshot",
+                                      extra={"caption": f"snapshot '{name}' - preview, not applied"}))
+        return True
 
     def go(self, index: int) -> None:
         try:

@@ -3,7 +3,8 @@ oxidised O, a picked site.
 
 Previews never touch the document: the layer view is pointed at a detached model of the same
 supercell (geometry unchanged, only colours) and back again, so honeycomb rings and images follow the
-previewed state too. Any document edit ends a preview.
+previewed state too; a preview of another supercell (a screening result) rebuilds the views and is
+read-only. Any document edit ends a preview.
 """
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ class LayerOverlay(QObject):
         self.doc = document
         self.view3d = view3d
         self.preview_model = None
+        self.foreign = False       # the preview has another supercell than the document
         self._saved_counts = None  # (document's Li-O-Li counts,) while a preview recolours O
         self.path = None
         self._start_xy = None
@@ -116,19 +118,30 @@ class LayerOverlay(QObject):
 
     # ------------------------------------------------------------------ previews
     def show_preview(self, model, caption: str = "preview (not applied)", oxidised_o=None) -> None:
-        """Show `model` (same supercell as the document) in the layer view and 3D view."""
+        """Show `model` in the layer view and 3D view. A model of another supercell than the document's
+        (a screening result) rebuilds the views' geometry and makes the layer view read-only until the
+        preview ends: its sites are not the document's."""
         lv = self.lv
         if model is None:
             self.end_preview()
             return
-        if model.supercell is not self.doc.model.supercell:
-            raise ValueError("a preview must use the document's supercell")
+        if self.foreign:
+            self._end_foreign()
         self.preview_model = model
-        lv.model = model
-        self._preview_oxygen_counts(model)
-        lv.recolour_all()
-        if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
-            self.view3d.set_occupancy(model.occupancy)
+        if model.supercell is not self.doc.model.supercell:
+            self.foreign = True
+            lv.paint_enabled = False
+            lv.blockSignals(True)       # no click, paint or hover reaches the document
+            self._saved_counts = None
+            lv.set_model(model)
+            if self.view3d is not None and hasattr(self.view3d, "set_model"):
+                self.view3d.set_model(model)
+        else:
+            lv.model = model
+            self._preview_oxygen_counts(model)
+            lv.recolour_all()
+            if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
+                self.view3d.set_occupancy(model.occupancy)
         self._show_oxidised(oxidised_o)
         self.banner.show_text(caption)
 
@@ -136,15 +149,27 @@ class LayerOverlay(QObject):
         if self.preview_model is None:
             return
         self.preview_model = None
-        self.lv.model = self.doc.model
-        if self._saved_counts is not None:
-            self.lv.set_oxygen_counts(self._saved_counts[0])
-            self._saved_counts = None
-        self.lv.recolour_all()
-        if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
-            self.view3d.set_occupancy(self.doc.model.occupancy)
+        if self.foreign:
+            self._end_foreign()
+        else:
+            self.lv.model = self.doc.model
+            if self._saved_counts is not None:
+                self.lv.set_oxygen_counts(self._saved_counts[0])
+                self._saved_counts = None
+            self.lv.recolour_all()
+            if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
+                self.view3d.set_occupancy(self.doc.model.occupancy)
         self.oxo_item.setVisible(False)
         self.banner.show_text(None)
+
+    def _end_foreign(self) -> None:
+        """The document back in views that showed a model of another supercell."""
+        self.foreign = False
+        self.lv.blockSignals(False)
+        self.lv.paint_enabled = True
+        self.lv.set_model(self.doc.model)
+        if self.view3d is not None and hasattr(self.view3d, "set_model"):
+            self.view3d.set_model(self.doc.model)
 
     def _preview_oxygen_counts(self, model) -> None:
         """When O are coloured by Li-O-Li count, colour them by the previewed state's counts."""

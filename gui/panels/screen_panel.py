@@ -1,11 +1,13 @@
 """Screening results (`layerstudio screen` output) in a dock: sortable, filterable table, a scatter plot of
-any two numeric columns, a click previews that task's model in the editor, Apply opens it.
+any two numeric columns, a click previews that task's model, "Open as document" opens it.
 
-Preview: the layer view shows the task's model (its own supercell) while the document stays as it was. For
-that time the view's clicks are switched off and document edits are not drawn on it; any document change
-(undo, another panel's result, a file opened) ends the preview and shows the document again.
-Apply opens the task's project file like File > Open (one step: it replaces the document, asking first when
-it has unsaved changes).
+Preview: the task's model (its own supercell) becomes the window's displayed state
+(`Document.show_preview`, kind "screen"), so the layer and 3D views, the readouts (computed for that model)
+and the other panels show it while the document stays as it was; the layer view is read-only meanwhile.
+Any document change (undo, another panel's result, a file opened) ends the preview.
+"Open as document" opens the task's project file like File > Open: a screening result is usually another
+composition or supercell, so it replaces the document (asking first when it has unsaved changes) rather than
+being an edit of it.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from core.errors import LayerStudioError
 from .style import CURVE
 
 DOCK_NAME = "screen_results"
+PREVIEW_KIND = "screen"     # Preview.kind of a screening result
 #: columns shown first (the rest follow in table order); paths and timings go last
 LEAD = ("ewald_eV_per_MO2", "ordering_label", "ordering_confidence", "superlattice")
 TAIL = ("task", "model_path", "cif_path", "seconds", "error")
@@ -141,20 +144,17 @@ class ResultsFilter(QSortFilterProxyModel):
 
 
 class ScreenResultsPanel(QWidget):
-    """The dock's widget: previews a task's model on `layer_view` (the document is untouched: a task usually has
-    another supercell, so this is not a document preview), `open_path(str)` opens a task's project file."""
+    """The dock's widget: a click previews a task's model as the document's displayed state (its own
+    supercell; the document is untouched), `open_path(str)` opens a task's project file."""
 
     sigPreviewed = Signal(str)   # task name shown in the editor ("" when the document is shown again)
 
-    def __init__(self, document, layer_view, open_path, parent=None):
+    def __init__(self, document, open_path, parent=None):
         super().__init__(parent)
-        self.document, self.layer_view, self.open_path = document, layer_view, open_path
+        self.document, self.open_path = document, open_path
         self.outdir: Path | None = None
         self.model: ResultsTableModel | None = None
         self.proxy = ResultsFilter(self)
-        self.preview_task: str | None = None
-        self.preview_model = None
-        self._detached = False
 
         self.title = QLabel("No screening results loaded")
         self.filter_column = QComboBox()
@@ -178,7 +178,8 @@ class ScreenResultsPanel(QWidget):
         self.plot.addItem(self.marker)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.btn_apply = QPushButton("Apply (open this model)")
+        self.btn_apply = QPushButton("Open as document")
+        self.btn_apply.setToolTip("Open this result's project file in place of the document, like File > Open")
         self.btn_back = QPushButton("Back to document")
         self.btn_apply.setEnabled(False)
         self.btn_back.setEnabled(False)
@@ -224,6 +225,7 @@ class ScreenResultsPanel(QWidget):
         self.scatter.sigClicked.connect(self._point_clicked)
         self.btn_apply.clicked.connect(self.apply)
         self.btn_back.clicked.connect(self.end_preview)
+        document.sigDisplayedChanged.connect(self._displayed_changed)
 
     # ------------------------------------------------------------------ data
     def set_results(self, outdir, table) -> None:
@@ -324,8 +326,11 @@ class ScreenResultsPanel(QWidget):
         return (self.outdir / rel) if rel else None
 
     def preview_row(self, row: int) -> bool:
-        """Show the model of source row `row` in the editor without changing the document."""
+        """Show the model of source row `row` as the window's displayed state (Document.show_preview):
+        the layer and 3D views, the readouts and the other panels follow it; the document is unchanged."""
         from core.io.project import load_project
+
+        from ..document import Preview
 
         path = self.model_path(row)
         task = self.model.value(row, "task")
@@ -337,59 +342,45 @@ class ScreenResultsPanel(QWidget):
         except LayerStudioError as exc:
             self.status.setText(str(exc))
             return False
-        lv, doc = self.layer_view, self.document
-        if not self._detached:
-            try:  # document edits must not be drawn onto a model of another supercell
-                doc.sigSitesChanged.disconnect(lv.update_sites)
-            except (RuntimeError, TypeError):
-                self.status.setText("cannot preview here: the editor is wired differently; use Apply")
-                return False
-            self._detached = True
-            lv.blockSignals(True)   # no clicks or paints reach the document while it shows another model
-            doc.sigSitesChanged.connect(self._document_changed)
-            doc.sigModelReplaced.connect(self._document_changed)
-        self.preview_model, self.preview_task = m, task
-        lv.set_model(m)
         e = self.model.value(row, "ewald_eV_per_MO2") if "ewald_eV_per_MO2" in self.model.cols else None
         energy = f", {e:.4f} eV/MO2" if _finite(e) else ""
-        self.status.setStyleSheet("color: #960000; font-weight: bold;")
-        self.status.setText(f"Previewing {task}: {m.formula()} {m.supercell.describe()}{energy} - not applied; "
-                            "the document (and the readouts) unchanged")
-        self.btn_apply.setEnabled(True)
-        self.btn_back.setEnabled(True)
-        self._mark()
-        self.sigPreviewed.emit(task)
+        caption = f"screening result {task}: {m.formula()} {m.supercell.describe()}{energy} - not applied"
+        self.document.show_preview(Preview(m, f"screening result {task}", kind=PREVIEW_KIND,
+                                           extra={"caption": caption, "task": task}))
         return True
 
-    def _document_changed(self, *_):
-        self.end_preview()
+    @property
+    def preview_task(self) -> str | None:
+        """Task of the screening result on screen, None when something else is displayed."""
+        p = self.document.preview
+        return p.extra.get("task") if p is not None and p.kind == PREVIEW_KIND else None
+
+    def _displayed_changed(self, _preview) -> None:
+        task = self.preview_task
+        self.btn_apply.setEnabled(task is not None)
+        self.btn_back.setEnabled(task is not None)
+        if task is None:
+            self.status.setStyleSheet("")
+            self.status.setText("")
+        else:
+            self.status.setStyleSheet("color: #960000; font-weight: bold;")
+            self.status.setText(f"Previewing {task} (not applied): the editor and readouts show it; "
+                                "Open makes it the document, Back returns to the document")
+        self._mark()
+        self.sigPreviewed.emit(task or "")
 
     def end_preview(self) -> None:
-        """Show the document in the editor again."""
-        if not self._detached:
-            return
-        lv, doc = self.layer_view, self.document
-        doc.sigSitesChanged.disconnect(self._document_changed)
-        doc.sigModelReplaced.disconnect(self._document_changed)
-        doc.sigSitesChanged.connect(lv.update_sites)
-        lv.blockSignals(False)
-        self._detached = False
-        self.preview_model = None
-        self.preview_task = None
-        lv.set_model(doc.model)
-        self.status.setStyleSheet("")
-        self.status.setText("")
-        self.btn_back.setEnabled(False)
-        self.btn_apply.setEnabled(False)
-        self._mark()
-        self.sigPreviewed.emit("")
+        """Show the document again (if a screening result is displayed)."""
+        if self.preview_task is not None:
+            self.document.end_preview()
 
     def apply(self) -> None:
-        """Open the previewed task's project file as the document (like File > Open)."""
-        if self.preview_task is None:
+        """Open the previewed task's project file as the document, like File > Open: one action that
+        replaces the document (asking first when it has unsaved changes); the undo history starts anew."""
+        task = self.preview_task
+        if task is None:
             return
-        row = self._row_of(self.preview_task)
-        path = self.model_path(row)
+        path = self.model_path(self._row_of(task))
         self.end_preview()
         self.open_path(str(path))
 
@@ -420,7 +411,7 @@ def open_screening_results(window, path: str | None = None):
     outdir = p if p.is_dir() else p.parent
     dock = window.docks.get(DOCK_NAME)
     if dock is None:
-        panel = ScreenResultsPanel(window.document, window.layer_view, window.files.open_path)
+        panel = ScreenResultsPanel(window.document, window.files.open_path)
         dock = window.add_dock(panel, "Screening results", Qt.BottomDockWidgetArea, DOCK_NAME, scroll=False)
         # a closed (or covered) dock must not leave the editor showing a model that is not the document
         dock.visibilityChanged.connect(lambda visible, p=panel: None if visible else p.end_preview())

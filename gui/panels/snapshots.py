@@ -9,6 +9,7 @@ from core.analysis.snapshots import (
     KEY,
     SnapshotError,
     make_snapshot,
+    snapshot_model,
     snapshot_state,
     snapshots,
     unique_name,
@@ -17,7 +18,7 @@ from core.errors import EditError
 
 from ..commands import OxidationCommand
 
-__all__ = ["SnapshotError", "snapshots", "make_snapshot", "snapshot_state", "unique_name",
+__all__ = ["SnapshotError", "snapshots", "make_snapshot", "snapshot_state", "snapshot_model", "unique_name",
            "add_snapshot", "remove_snapshot", "rename_snapshot", "go_to_snapshot"]
 
 
