@@ -278,11 +278,7 @@ class MainWindow(QMainWindow):
         self.readouts.sigSpaceGroup.connect(lambda t: self.lab_sg.setText(f"  {t}  "))
         self.runner.sigBusy.connect(self._busy)
         self.runner.sigProgress.connect(self._progress)
-        self._status_timer = QTimer(self)
-        self._status_timer.setSingleShot(True)
-        self._status_timer.setInterval(80)
-        self._status_timer.timeout.connect(self._update_status)
-        d.sigSitesChanged.connect(lambda _s: self._status_timer.start())
+        self.readouts.sigValuesChanged.connect(self._update_status)
         self._species_chosen(self.palette.species())
 
     def _install_panels(self) -> None:
@@ -413,9 +409,12 @@ class MainWindow(QMainWindow):
         self.layer_view.paint_code = code
 
     def _update_status(self) -> None:
-        m = self.document.model
-        self.lab_formula.setText(f"  {m.formula()}  ")
-        q = m.net_charge
+        """Formula and net charge of the displayed state, as the readouts have them."""
+        v = self.readouts.values
+        if v.get("formula") is None:
+            return
+        self.lab_formula.setText(f"  {v['formula']}  ")
+        q = v["net_charge"]
         if abs(q) > 1e-6:
             self.lab_charge.setText(f"<span style='color:#C00000'>  charge {q:+.2f} e  </span>")
         else:

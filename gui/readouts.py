@@ -74,11 +74,12 @@ class ReadoutPanel(QWidget):
 
     `values` holds what the labels show, as numbers (core.report.readout_numbers: None where undefined
     or still being computed). Signals: sigEnergyReady() when the engine for a new model is in place;
-    sigSpaceGroup(str).
+    sigSpaceGroup(str); sigValuesChanged() after `values` changed.
     """
 
     sigEnergyReady = Signal()
     sigSpaceGroup = Signal(str)
+    sigValuesChanged = Signal()
 
     def __init__(self, document, analysis, parent=None):
         super().__init__(parent)
@@ -230,10 +231,6 @@ class ReadoutPanel(QWidget):
         return self.analysis.document_live.ewald
 
     @property
-    def engine(self):
-        return self.analysis.document_live.engine
-
-    @property
     def energy_eV(self) -> float | None:
         """Ewald energy of the document's whole cell (eV), None while the engine is being built."""
         return self.analysis.document_live.energy_eV
@@ -242,17 +239,9 @@ class ReadoutPanel(QWidget):
     def oxygen(self):
         return self.analysis.document_live.oxygen
 
-    @property
-    def preview_model(self):
-        return None if self.doc.preview is None else self.doc.preview.model
-
     def site_energies(self):
         """(N,) per-site electrostatic energies (eV) of the displayed state, or None (no engine yet)."""
         return self.analysis.site_energies()
-
-    def lioli_counts(self):
-        """(N,) Li-O-Li counts on O sites of the displayed state (NaN elsewhere)."""
-        return self.analysis.lioli_counts()
 
     def pending(self) -> bool:
         """True while a batched redraw is still to come."""
@@ -295,6 +284,7 @@ class ReadoutPanel(QWidget):
                 del self.summary[name]
         self.summary.update(d)
         self.values = readout_numbers(self.summary)
+        self.sigValuesChanged.emit()
         return d
 
     def _show_energy(self, edited: bool) -> None:

@@ -86,10 +86,11 @@ class Studio:
             self.window.files.save_to(str(path))
 
     def set_layer(self, kind: str, index: int) -> None:
-        """Show layer `index` (from 1) of `kind` ("tm" or "alkali"), as the Layer box does."""
+        """Show layer `index` (from 1) of `kind` ("tm" or "alkali") of the displayed state (the document,
+        or a preview of another supercell), as the Layer box does."""
         if kind not in ("tm", "alkali"):
             raise LayerStudioError(f"layer kind must be 'tm' or 'alkali', not {kind!r}")
-        n = self.model.supercell.layers
+        n = self.window.document.displayed_model.supercell.layers
         if not 1 <= int(index) <= n:
             raise LayerStudioError(f"layer {index} does not exist: this model has {n} (numbered from 1)")
         self.window.layer_combo.setCurrentIndex(int(index) - 1 + (n if kind == "alkali" else 0))

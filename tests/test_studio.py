@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from core.analysis.snapshots import with_state
 from core.structure.model import Model
@@ -106,34 +107,66 @@ def test_studio_api_round_trip(studio, tmp_path):
         st.set_layer("tm", 9)
 
 
+SCREEN_SPEC = """
+[grid]
+tm = ["Li:1/3,Mn:2/3", "Mg:1/3,Mn:2/3"]
+supercell = ["sqrt3", "3"]
+ordering = ["honeycomb"]
+seed = [3]
+"""
+
+
+@pytest.fixture(scope="module")
+def screening(tmp_path_factory):
+    """A small `layerstudio screen` output: four models, each on its own supercell."""
+    from core.screen import parse_spec_text, run_screen
+    out = tmp_path_factory.mktemp("screen") / "out"
+    assert run_screen(parse_spec_text(SCREEN_SPEC), out)["failed"] == 0
+    return out
+
+
+def _click_row(qtbot, table, row):
+    rect = table.visualRect(table.model().index(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=rect.center())
+
+
 @pytest.mark.slow
-def test_random_session_state_equals_core(studio, tmp_path):
-    from gui.panels import snapshots as snap
+def test_random_session_state_equals_core(studio, screening, qtbot, tmp_path):
+    """Opens, layer switches, paints, presets, undo/redo, snapshots, and previews of the four kinds
+    (Monte Carlo candidate, state of charge, snapshot, screening result on another supercell): after
+    every step `state()` describes the displayed state, and its readouts equal core from scratch."""
+    from core.io.project import load_project
+    from gui.panels.charge_panel import species_mean_oxidation
+    from gui.panels.screen_panel import open_screening_results
 
     st = studio
     rng = np.random.default_rng(20261130)
     panels = st.window.panels
+    mc = panels.mc
     files = []
     for k, preset in enumerate(("honeycomb", "random")):
         st.apply_preset(preset, seed=k)
         files.append(tmp_path / f"f{k}.json")
         st.save(files[-1])
-    n_ops = 40
-    counts = {}
-    preview = None        # (model, per-site charges) of the state-of-charge preview on screen
+    screen = open_screening_results(st.window, str(screening))
+    taken: list[tuple[np.ndarray, dict]] = []   # the states snapshots were taken of, recorded here
+    n_ops = 60
+    counts: dict[str, int] = {}
+    preview = None        # (kind, model, per-site charges or None) expected on screen
     for step in range(n_ops):
         before = (st.model, st.model.occupancy.copy(), dict(st.model.oxidation))
-        op = rng.choice(["open", "layer", "paint", "paint", "preset", "undo", "redo", "preview", "snapshot"])
+        op = str(rng.choice(["open", "layer", "paint", "paint", "preset", "undo", "redo", "snapshot",
+                             "charge", "mc", "show_snapshot", "screen"]))
         counts[op] = counts.get(op, 0) + 1
+        shown_now = None
         if op == "open":
             st.open(files[rng.integers(len(files))])
+            taken = []
         elif op == "layer":
             kind = ["tm", "alkali"][rng.integers(2)]
-            st.set_layer(kind, int(rng.integers(1, st.model.supercell.layers + 1)))
+            st.set_layer(kind, int(rng.integers(1, st.window.document.displayed_model.supercell.layers + 1)))
         elif op == "paint":
-            layer_sites = st.window.layer_view.site_indices if hasattr(st.window.layer_view, "site_indices") \
-                else np.arange(st.model.supercell.n_sites)
-            sites = rng.choice(np.asarray(layer_sites), size=int(rng.integers(1, 4)), replace=False)
+            sites = rng.choice(st.model.supercell.n_sites, size=int(rng.integers(1, 4)), replace=False)
             sites = [int(s) for s in sites if st.model.supercell.role[s] != "O"]
             if sites:
                 st.paint(sites, PAINT[rng.integers(len(PAINT))])
@@ -146,8 +179,13 @@ def test_random_session_state_equals_core(studio, tmp_path):
             st.undo()
         elif op == "redo":
             st.redo()
-        elif op == "preview":
-            # a state-of-charge preview: the charge panel on screen, its slider moved
+        elif op == "snapshot":
+            undo_before = st.state()["undo"]
+            panels.snapshots.take()
+            taken.append((st.model.occupancy.copy(), dict(st.model.oxidation)))
+            assert st.state()["undo"] == undo_before      # taking a snapshot is not an edit
+        elif op == "charge":
+            # a state of charge: the charge panel on screen, its slider moved
             panels.show_dock("charge")
             st.wait_idle()
             cm = panels.charge.cm
@@ -155,32 +193,65 @@ def test_random_session_state_equals_core(studio, tmp_path):
                 k = int(rng.integers(1, cm.n_steps + 1))
                 panels.charge.slider.setValue(k)
                 state = cm.state(k)
-                from gui.panels.charge_panel import species_mean_oxidation
-                preview = (with_state(st.model, state.occupancy,
-                                      {**st.model.oxidation, **species_mean_oxidation(state)}), state.charges)
-        elif op == "snapshot":
-            if rng.random() < 0.5 or not snap.snapshots(st.model):
-                undo_before = st.state()["undo"]
-                panels.snapshots.take()
-                assert st.state()["undo"] == undo_before      # taking a snapshot is not an edit
-            else:
-                panels.snapshots.go(int(rng.integers(len(snap.snapshots(st.model)))))
+                shown_now = ("charge", with_state(st.model, state.occupancy,
+                                                  {**st.model.oxidation, **species_mean_oxidation(state)}),
+                             state.charges)
+        elif op == "mc":
+            # a Monte Carlo candidate: run a short search (once per document), select one of its results
+            panels.show_dock("mc")
+            if not mc.best:
+                mc.sweeps.setValue(30)
+                qtbot.mouseClick(mc.start_btn, Qt.LeftButton)
+                qtbot.waitUntil(lambda: not mc.running(), timeout=120000)
+                st.wait_idle()
+            if mc.best:
+                k = int(rng.integers(len(mc.best)))
+                mc.results.setCurrentRow(-1)
+                mc.results.setCurrentRow(k)
+                shown_now = ("mc", with_state(st.model, mc.best[k][1]), None)
+        elif op == "show_snapshot":
+            panels.show_dock("snapshots")
+            if taken:
+                k = int(rng.integers(len(taken)))
+                panels.snapshots.list.setCurrentRow(k)
+                qtbot.mouseClick(panels.snapshots.preview_btn, Qt.LeftButton)
+                occ, ox = taken[k]
+                shown_now = ("snapshot", Model(st.model.supercell, occ.copy(), dict(ox)), None)
+        elif op == "screen":
+            dock = st.window.docks["screen_results"]
+            dock.show()
+            dock.raise_()
+            st.wait_idle()
+            row = int(rng.integers(screen.model.n))
+            _click_row(qtbot, screen.table, screen.proxy.mapFromSource(screen.model.index(row, 0)).row())
+            shown_now = ("screen", load_project(screening / screen.model.value(row, "model_path")), None)
         st.wait_idle()
         changed = (st.model is not before[0] or not np.array_equal(st.model.occupancy, before[1])
                    or st.model.oxidation != before[2])
-        if changed:       # any change of the document ends a preview; nothing else does
-            preview = None
-        shown, charges = preview if preview is not None else (st.model, None)
-        s = check_state(st, shown, charges, where=f"step {step} {op}")
-        assert s["displayed"] == ("charge" if preview is not None else "document")
-        counts["checked_preview"] = counts.get("checked_preview", 0) + (preview is not None)
+        if shown_now is not None:
+            preview = shown_now
+        elif changed or (preview is not None and st.window.document.preview is None):
+            preview = None   # any change of the document ends a preview (a covered screening dock too)
+        s = st.state()
+        where = f"step {step} {op}"
+        if preview is None:
+            assert s["displayed"] == "document" and s["preview"] is None, where
+            check_state(st, st.model, where=where)
+        else:
+            kind, model, charges = preview
+            assert s["displayed"] == kind == s["preview"]["kind"], where
+            assert s["preview"]["n_sites"] == model.supercell.n_sites, where
+            assert np.array_equal(st.window.layer_view.model.occupancy, model.occupancy), where
+            check_state(st, model, charges, where=where)
+            counts[f"checked_{kind}"] = counts.get(f"checked_{kind}", 0) + 1
         sc = s["state_of_charge"]
         if sc is not None:   # the panel shows the charge model of the current document, built from scratch here
             from core.analysis.charge import ChargeModel
             cm = ChargeModel(st.model.copy(), order=panels.charge.order.currentData())
             ref = cm.state(sc["step"])
-            assert sc["n_steps"] == cm.n_steps, f"step {step} {op}"
+            assert sc["n_steps"] == cm.n_steps, where
             assert sc["ewald_eV_per_MO2"] == pytest.approx(ref.energy_eV / cm.formula_units, abs=1e-7)
             assert sc["capacity_mAh_g"]["total"] == pytest.approx(ref.capacity_mAh_g, abs=1e-9)
-    assert all(counts.get(k) for k in ("open", "layer", "paint", "preset", "undo", "redo", "preview",
-                                       "snapshot", "checked_preview")), counts
+    need = ("open", "layer", "paint", "preset", "undo", "redo", "snapshot",
+            "checked_charge", "checked_mc", "checked_snapshot", "checked_screen")
+    assert all(counts.get(k) for k in need), counts
