@@ -14,10 +14,7 @@ from .editing import SYNC_PRESET_SITES
 def mark_presets(window) -> None:
     """Before the Presets menu opens: presets that cannot be realised on the current cell and
     composition say so, and offer a new model on the nearest supercell that fits."""
-    try:
-        from core.orderings import PRESETS, preset_occupancy
-    except ImportError:
-        return
+    from core.orderings import PRESETS, preset_occupancy
     model = window.document.model
     key = (id(model), model.supercell.n_sites, tuple(np.bincount(model.occupancy, minlength=16)))
     if getattr(window, "_preset_key", None) == key:

@@ -60,12 +60,6 @@ def add_recent_file(path: str) -> list[str]:
     return files
 
 
-def clear_recent_files() -> None:
-    s = settings()
-    s.setValue("recent_files", [])
-    s.sync()
-
-
 def save_window(window) -> None:
     s = settings()
     s.setValue("window/geometry", window.saveGeometry())

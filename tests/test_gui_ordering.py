@@ -38,7 +38,7 @@ def test_replica_run_fills_energy_vs_kT_and_labels(qtbot, runner):
     assert np.allclose(sorted(set(np.round(x, 9))), np.geomspace(0.1, 10.0, 4))
     assert len(x) == 4 * len(panel.result.trace)
     # the best entry is the honeycomb, labelled with its motif and Wood name by the recognition
-    assert "honeycomb (sqrt3 x sqrt3 R30) 100 %" in panel.results.item(0).text()
+    assert "honeycomb on sqrt3 x sqrt3 R30, confidence 1.00" in panel.results.item(0).text()
     assert "exchange acceptance" in panel.status.text()
 
 

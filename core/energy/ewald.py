@@ -22,7 +22,7 @@ import weakref
 
 import numpy as np
 
-from core.energy.tables import CONV, Layout, interaction_table, point_potential, setup_peak_nbytes, table_nbytes
+from core.energy.tables import CONV, Layout, interaction_table, point_potential, setup_peak_nbytes
 from core.errors import LayerStudioError, ResourceLimitError, SpeciesError
 from core.structure.lattice_math import smith_normal_form
 
@@ -147,9 +147,6 @@ class EwaldEngine:
         if self._tiled is not None:
             n += self._tiled.nbytes
         return n
-
-    def estimated_table_nbytes(self) -> int:
-        return table_nbytes(self.n_basis, self.orders)
 
     # ------------------------------------------------------------------ matrix access
     def _check(self, q) -> np.ndarray:

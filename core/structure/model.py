@@ -247,10 +247,6 @@ class Model:
         """g/mol per formula unit of 2 O."""
         return sum(ATOMIC_MASS[s] * n for s, n in self.counts().items()) / self.formula_units()
 
-    def element_codes(self, element: str) -> list[int]:
-        """Codes (element code + ion codes) of an element."""
-        return codes_of_element(element)
-
     def tiled(self, matrix, layers: int) -> Model:
         """The same crystal in a larger supercell: in-plane `matrix` (2x2 or spec) and `layers`.
 

@@ -83,13 +83,6 @@ ALKALI = frozenset({"Li", "Na", "K"})
 CATIONS: tuple[str, ...] = tuple(e for e in _ELEMENTS if e not in ("Va", "O"))
 
 
-def states_of(element: str) -> tuple[int, ...]:
-    """Integer oxidation states of an element in the table (SpeciesError if unknown)."""
-    if element not in STATES:
-        raise SpeciesError(f"unknown element {element!r}; known: {', '.join(STATES)}")
-    return STATES[element][1]
-
-
 def code_of(symbol: str) -> int:
     """Species code for ``"Mn"`` (element), ``"Ni3+"`` / ``"Ni+3"`` (ion), or ``"Va"``/``"vac"``/``"X"``.
 
@@ -130,11 +123,6 @@ def split_label(label: str) -> tuple[str, int | None]:
     except ValueError:
         raise SpeciesError(f"cannot read the oxidation state in {label!r}; write e.g. Ni3+") from None
     return el, sign * n
-
-
-def element_of(code: int) -> str:
-    """Element symbol of a species code ('Ni' for both 'Ni' and 'Ni3+')."""
-    return ELEMENT[int(code)]
 
 
 def codes_of_element(element: str) -> list[int]:

@@ -71,11 +71,6 @@ class LayerPlot(pg.PlotWidget):
         self.getPlotItem().getViewBox().sigResized.connect(self._auto_size)
         self.getPlotItem().getViewBox().sigRangeChanged.connect(self._auto_size)
 
-    def set_symbol_size(self, size: float) -> None:
-        """Fixed symbol size in px (0: follow the zoom, SPOT x the lattice constant)."""
-        self.symbol_size = size
-        self._auto_size()
-
     def _auto_size(self, *args) -> None:
         size = self.symbol_size
         if not size and self._a:

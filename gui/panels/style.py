@@ -40,9 +40,3 @@ def species_rgba(scheme: str | None = None) -> np.ndarray:
     if table is not None:
         return table
     return np.array([_hex_to_rgba(VESTA_HEX.get(el, "#808080")) for el in ELEMENT], np.float32)
-
-
-def species_qcolor(code: int):
-    from PySide6.QtGui import QColor
-    r, g, b, a = species_rgba()[code]
-    return QColor.fromRgbF(float(r), float(g), float(b), float(a))
