@@ -87,6 +87,7 @@ class ReadoutPanel(QWidget):
         self.analysis = analysis
         self.pinned_per_MO2 = None     # pinned reference energy (eV/MO2)
         self.summary: dict = {}        # core.report.info of the displayed state, section by section
+        self._parts: dict[str, dict] = {}
         self.values: dict = readout_numbers({})
         self._history: list[float] = []
         self._history_dirty = False
@@ -278,11 +279,12 @@ class ReadoutPanel(QWidget):
 
     def _summarise(self, sections: list[str]) -> dict:
         """Sections of the one core summary (core.report.info) of the displayed state, kept in `summary`."""
-        d = info(live=self.analysis.shown, sections=sections)
-        for name, _fn in SECTIONS:   # a section that failed before and succeeds now drops its error
-            if name in sections and isinstance(self.summary.get(name), dict) and "error" in self.summary[name]:
-                del self.summary[name]
-        self.summary.update(d)
+        live = self.analysis.shown
+        d = {}
+        for name in sections:   # section by section: what a section gave before (or its error) is replaced
+            self._parts[name] = info(live=live, sections=[name])
+            d.update(self._parts[name])
+        self.summary = {k: v for name, _fn in SECTIONS for k, v in self._parts.get(name, {}).items()}
         self.values = readout_numbers(self.summary)
         self.sigValuesChanged.emit()
         return d

@@ -94,6 +94,21 @@ def test_studio_api_round_trip(studio, tmp_path):
     assert s["readouts"]["space_group"]["number"] == 12    # C2/m, Li2MnO3 (Strobel & Lambert-Andron 1988)
     path = tmp_path / "s.json"
     st.save(path)
+    # `layerstudio info --json` of the saved file and the window's readouts say the same
+    import contextlib
+    import io
+
+    from core.cli import main
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["info", str(path), "--json"]) == 0
+    d, r = json.loads(buf.getvalue()), s["readouts"]
+    assert (d["formula"], d["layer_formula"], d["ordering"]["label"]) == (r["formula"], r["layer_formula"],
+                                                                         r["ordering_label"])
+    assert d["space_group"]["number"] == r["space_group"]["number"]
+    assert d["ewald_eV_per_MO2"] == pytest.approx(r["ewald_eV_per_MO2"], abs=1e-7)
+    assert d["capacity_mAh_g"] == r["capacity_mAh_g"] and d["net_charge"] == r["net_charge"]
+    assert d["oxygen"]["li_o_li_histogram"] == r["oxygen"]["histogram"]
     st.paint([int(np.flatnonzero(st.model.supercell.role == "tm")[0])], "Ni")
     st.open(path)
     assert st.state()["undo"]["can_undo"] is False

@@ -71,10 +71,11 @@ class SnapshotPanel(QWidget):
         self.compare_btn = QPushButton("Compare side by side")
         lay = QVBoxLayout(self)
         lay.addWidget(self.list, 1)
-        row = QHBoxLayout()
-        for b in (self.take_btn, self.preview_btn, self.go_btn, self.rename_btn, self.delete_btn):
-            row.addWidget(b)
-        lay.addLayout(row)
+        for buttons in ((self.take_btn, self.preview_btn, self.go_btn), (self.rename_btn, self.delete_btn)):
+            row = QHBoxLayout()
+            for b in buttons:
+                row.addWidget(b)
+            lay.addLayout(row)
         form = QFormLayout()
         form.addRow("Left", self.left)
         form.addRow("Right", self.right)
