@@ -64,11 +64,12 @@ class LiveAnalysis:
         self.results: dict = {}
 
     def share_engine(self, other: LiveAnalysis, charges=None) -> None:
-        """Use `other`'s engine (same supercell): a fresh tracker costs one FFT, not an engine build.
+        """Use `other`'s engine: a fresh tracker costs one FFT, not an engine build (nothing happens when
+        `other` follows another supercell).
 
         charges: per-site charges (N,) e when they differ from the species table (a state of charge
         keeps holes on particular O and TM ions; the model holds the species means)."""
-        if other.engine is not None and self.ewald is None:
+        if other.engine is not None and self.ewald is None and other.model.supercell is self.model.supercell:
             from core.energy.live import LiveEwald
             self.engine = other.engine
             q = self.model.charges() if charges is None else np.asarray(charges, dtype=float)
