@@ -286,6 +286,16 @@ class EditController:
         if self.energy_overlay or self.lioli_overlay:
             self._overlay_timer.start()
 
+    def overlays_pending(self) -> bool:
+        """True while a debounced overlay recolouring is still to come."""
+        return self._overlay_timer.isActive()
+
+    def analysis_changed(self, names) -> None:
+        """The displayed state changed (a preview shown or left) or its energy engine arrived: the
+        overlays show that state's values once the views have switched to it."""
+        if (self.energy_overlay or self.lioli_overlay) and names & {"displayed", "engine"}:
+            self._overlay_timer.start()
+
     def set_energy_overlay(self, on: bool) -> None:
         self.energy_overlay = bool(on)
         self.refresh_overlays()
@@ -298,6 +308,8 @@ class EditController:
 
     def refresh_overlays(self) -> None:
         v, r = self.w.layer_view, self.w.analysis
+        if v.model is not r.shown.model:
+            return   # the view is switching to another displayed state: analysis_changed comes back
         if self.energy_overlay:
             e = r.site_energies()
             if e is None:  # engine still being built: try again when it is ready

@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
         d.sigSitesChanged.connect(self.editor.sites_changed)
         d.sigModelReplaced.connect(self._model_replaced)
         d.sigDisplayedChanged.connect(self._displayed_changed)
+        self.analysis.sigChanged.connect(self.editor.analysis_changed)
         d.sigOxidationChanged.connect(lambda: self.palette.oxidation_labels(d.model.oxidation))
         d.sigSnapshotsChanged.connect(self._update_title)
         d.sigPathChanged.connect(lambda _p: self._update_title())

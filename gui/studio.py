@@ -129,7 +129,7 @@ class Studio:
     def busy(self) -> bool:
         """True while a worker result or a debounced update is still to be shown."""
         w = self.window
-        if w.runner.busy() or w.analysis.pending() or w.readouts.pending():
+        if w.runner.busy() or w.analysis.pending() or w.readouts.pending() or w.editor.overlays_pending():
             return True
         panels = getattr(w, "panels", None)
         if panels is not None:

@@ -78,6 +78,7 @@ def test_screening_results_dock(qtbot, results, monkeypatch, isolated_settings):
     assert view.model().rowCount() == 8
 
     # a click on a row previews that model in the editor; the document is untouched
+    w.act_energy_overlay.trigger()          # View > Colour by site energy: follows the preview too
     click_cell(qtbot, view, 0, 0)
     row = panel.visible_rows()[0]
     task = panel.model.value(row, "task")
@@ -96,6 +97,9 @@ def test_screening_results_dock(qtbot, results, monkeypatch, isolated_settings):
     fresh = EwaldEngine(saved.supercell).energy(saved.charges()) / saved.formula_units()
     assert abs(w.readouts.values["ewald_eV_per_MO2"] - fresh) < 1e-7
     assert "screening result" in w.readouts.preview_banner.text() and w.readouts.preview_banner.isVisible()
+    qtbot.waitUntil(lambda: w.layer_view._site_values is not None
+                    and len(w.layer_view._site_values) == saved.supercell.n_sites, timeout=5000)
+    assert np.allclose(w.layer_view._site_values, EwaldEngine(saved.supercell).site_energies(saved.charges()))
     # clicks on the editor during a preview do not edit the document
     click_site(qtbot, w.layer_view, int(w.layer_view.sites[0]))
     assert np.array_equal(w.document.model.occupancy, doc_occ) and w.document.undo_stack.count() == 0
@@ -106,6 +110,9 @@ def test_screening_results_dock(qtbot, results, monkeypatch, isolated_settings):
                                                                          w.layer_view.layer_index)
     assert w.readouts.values["formula"] == start.formula() and not w.readouts.preview_banner.isVisible()
     w.layer_combo.setCurrentIndex(0)   # TM layer 1
+    qtbot.waitUntil(lambda: w.layer_view._site_values is not None
+                    and len(w.layer_view._site_values) == start.supercell.n_sites, timeout=5000)
+    w.act_energy_overlay.trigger()
     # any document change during a preview (an edit, undo, another panel's result) ends it
     click_cell(qtbot, view, 1, 0)
     assert panel.preview_task is not None and w.layer_view.model is not w.document.model
