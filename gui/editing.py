@@ -291,9 +291,10 @@ class EditController:
         return self._overlay_timer.isActive()
 
     def analysis_changed(self, names) -> None:
-        """The displayed state changed (a preview shown or left) or its energy engine arrived: the
-        overlays show that state's values once the views have switched to it."""
-        if (self.energy_overlay or self.lioli_overlay) and names & {"displayed", "engine"}:
+        """The Ewald engine of the displayed state arrived (a new model, a preview of another supercell):
+        the site-energy colouring can be drawn. (A preview shown or left: the panel host refreshes the
+        overlays once the views have switched.)"""
+        if self.energy_overlay and "engine" in names:
             self._overlay_timer.start()
 
     def set_energy_overlay(self, on: bool) -> None:

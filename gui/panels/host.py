@@ -166,14 +166,16 @@ class PanelHost(QObject):
             self.doc.end_preview()
 
     def _displayed_changed(self, preview) -> None:
-        """Every view follows the displayed state: the layer view and 3D view, the migration paths."""
+        """Every view follows the displayed state: the layer view and 3D view, the migration paths, the
+        editor's colourings."""
         if preview is None:
             self.overlay.end_preview()
             self.migration.set_preview_model(None)
-            return
-        self.overlay.show_preview(preview.model, preview.extra.get("caption", preview.title),
-                                  oxidised_o=preview.oxidised_o)
-        self.migration.set_preview_model(preview.model)
+        else:
+            self.overlay.show_preview(preview.model, preview.extra.get("caption", preview.title),
+                                      oxidised_o=preview.oxidised_o)
+            self.migration.set_preview_model(preview.model)
+        self.window.editor.refresh_overlays()   # colourings by site energy / Li-O-Li of the shown state
 
     # ------------------------------------------------------------------ 3D picking
     def select_site(self, site: int) -> None:

@@ -4,7 +4,9 @@ oxidised O, a picked site.
 Previews never touch the document: the layer view is pointed at a detached model of the same
 supercell (geometry unchanged, only colours) and back again, so honeycomb rings and images follow the
 previewed state too; a preview of another supercell (a screening result) rebuilds the views and is
-read-only. Any document edit ends a preview.
+read-only. The editor's site-energy and Li-O-Li colourings follow through
+EditController.refresh_overlays, called by the panel host once the views have switched. Any document
+edit ends a preview.
 """
 from __future__ import annotations
 
@@ -84,7 +86,6 @@ class LayerOverlay(QObject):
         self.view3d = view3d
         self.preview_model = None
         self.foreign = False       # the preview has another supercell than the document
-        self._saved_counts = None  # (document's Li-O-Li counts,) while a preview recolours O
         self.path = None
         self._start_xy = None
         lv = layer_view
@@ -132,13 +133,11 @@ class LayerOverlay(QObject):
             self.foreign = True
             lv.paint_enabled = False
             lv.blockSignals(True)       # no click, paint or hover reaches the document
-            self._saved_counts = None
             lv.set_model(model)
             if self.view3d is not None and hasattr(self.view3d, "set_model"):
                 self.view3d.set_model(model)
         else:
             lv.model = model
-            self._preview_oxygen_counts(model)
             lv.recolour_all()
             if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
                 self.view3d.set_occupancy(model.occupancy)
@@ -153,9 +152,6 @@ class LayerOverlay(QObject):
             self._end_foreign()
         else:
             self.lv.model = self.doc.model
-            if self._saved_counts is not None:
-                self.lv.set_oxygen_counts(self._saved_counts[0])
-                self._saved_counts = None
             self.lv.recolour_all()
             if self.view3d is not None and hasattr(self.view3d, "set_occupancy"):
                 self.view3d.set_occupancy(self.doc.model.occupancy)
@@ -170,16 +166,6 @@ class LayerOverlay(QObject):
         self.lv.set_model(self.doc.model)
         if self.view3d is not None and hasattr(self.view3d, "set_model"):
             self.view3d.set_model(self.doc.model)
-
-    def _preview_oxygen_counts(self, model) -> None:
-        """When O are coloured by Li-O-Li count, colour them by the previewed state's counts."""
-        current = getattr(self.lv, "_o_counts", None)
-        if current is None and self._saved_counts is None:
-            return
-        from core.analysis.oxygen import OxygenEnvironments
-        if self._saved_counts is None:
-            self._saved_counts = (current,)
-        self.lv.set_oxygen_counts(OxygenEnvironments(model).site_values("li_o_li"))
 
     def set_caption(self, text: str | None, point_size: float = 22.0) -> None:
         """A large caption in the top-right corner of the layer view (None/empty hides it)."""
@@ -206,7 +192,6 @@ class LayerOverlay(QObject):
 
     def _doc_replaced(self) -> None:
         self.preview_model = None
-        self._saved_counts = None
         self.set_path(None)
         self.show_pick(None)
         self.oxo_item.setVisible(False)
