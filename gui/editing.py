@@ -107,7 +107,8 @@ class EditController:
         if not extra:
             return self.doc.edit(flips, label)
         note = compensation_note(model, flips, extra)
-        valence = {**(model.metadata.get("valence") or {}), "last_edit": note}
+        before = model.metadata.get("valence")
+        valence = {**(before if isinstance(before, dict) else {}), "last_edit": note}
         done = self.doc.edit(flips + extra, f"{label} (neutralised: {note})", valence)
         if done:
             self.w.statusBar().showMessage(f"neutralised: {note}", 8000)

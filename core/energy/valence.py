@@ -369,7 +369,8 @@ def how_charged(model, q: float | None = None, states: dict | None = None) -> st
         q = float(model.charges().sum())
     if states is None:
         states = model.oxidation_states()
-    meta = model.metadata.get("valence") or {}
+    meta = model.metadata.get("valence")
+    meta = meta if isinstance(meta, dict) else {}   # project metadata is kept verbatim: anything may be there
     last = f"last compensating edit: {meta['last_edit']}" if meta.get("last_edit") else (
         f"last neutralisation: {meta['note']}" if meta.get("note") else "")
     ions = {ELEMENT[CODE[s]] for s in model.species_counts() if IS_ION[CODE[s]]}
