@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import os
+import queue
+import threading
 import time
 
 PROGRESS_S = 0.05
@@ -68,8 +70,47 @@ def _drain(gen, send):
         return stop.value if stop.value is not None else last
 
 
+class _Inbox:
+    """Reads the parent's messages on a thread: jobs queue up here, and an ("abort", job id) message
+    sets the abort event of that job while it runs (cooperative lanes) or marks it to be skipped."""
+
+    def __init__(self, rx):
+        self.rx = rx
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.abort = threading.Event()
+        self.current = None
+        self.dropped: set = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True, name="layerstudio-child-inbox").start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                msg = self.rx.recv()
+            except (EOFError, OSError):
+                msg = None
+            if isinstance(msg, tuple) and len(msg) == 2 and msg[0] == "abort":
+                with self.lock:
+                    self.dropped.add(msg[1])
+                    if self.current == msg[1]:
+                        self.abort.set()
+                continue
+            self.jobs.put(msg)
+            if msg is None:
+                return
+
+    def start(self, job_id) -> bool:
+        """Make `job_id` the running job; False if it was dropped before it started."""
+        with self.lock:
+            self.current = job_id
+            self.abort.clear()
+            return job_id not in self.dropped
+
+
 def main(read_fd: int, write_fd: int) -> None:
-    """Receive (job id, fn, args); send (job id, "ok"|"error", value); stop on None or a closed pipe.
+    """Receive (job id, fn, args[, cooperative]); send (job id, "ok"|"error", value); stop on None or a
+    closed pipe. A cooperative job's fn gets `abort` (a threading.Event set by an ("abort", job id)
+    message) when it has that parameter, and the child outlives the abort.
 
     If fn returns a generator (a core computation that yields progress), its items are sent as
     (job id, "progress", item), at most every PROGRESS_S seconds, and its return value (or last item)
@@ -80,18 +121,20 @@ def main(read_fd: int, write_fd: int) -> None:
         os.environ.setdefault(var, "1")
     from core.errors import LayerStudioError
 
-    rx = Connection(read_fd, writable=False)
+    inbox = _Inbox(Connection(read_fd, writable=False))
     tx = Connection(write_fd, readable=False)
     while True:
-        try:
-            msg = rx.recv()
-        except (EOFError, OSError):
-            return
+        msg = inbox.jobs.get()
         if msg is None:
             return
-        job_id, fn, args = msg
+        job_id, fn, args = msg[:3]
+        if not inbox.start(job_id):
+            continue   # superseded while it waited: nobody wants its answer
+        kwargs = {}
+        if len(msg) > 3 and msg[3] and "abort" in _parameters(fn):
+            kwargs["abort"] = inbox.abort
         try:
-            value = fn(*args)
+            value = fn(*args, **kwargs)
             if inspect.isgenerator(value):
                 value = _drain(value, lambda item, j=job_id: tx.send((j, "progress", item)))
             out = (job_id, "ok", value)
@@ -107,3 +150,10 @@ def main(read_fd: int, write_fd: int) -> None:
             return
         except Exception as exc:  # a result that cannot be pickled: a bug, reported in one line
             tx.send((job_id, "error", f"the result could not be returned: {type(exc).__name__}: {exc}"))
+
+
+def _parameters(fn) -> tuple:
+    try:
+        return tuple(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):  # builtins without a signature
+        return ()

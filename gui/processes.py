@@ -5,7 +5,10 @@ the GIL for their whole run (seconds on a 24x24x3 cell), and the GUI thread stop
 `ProcessLane` owns one child process (a fresh interpreter running gui.process_child) that runs one job
 at a time. A lane holds at most one job: a new
 job supersedes the running one, whose child is killed (its result would be stale anyway) and
-restarted on demand. Results come back through a pipe polled by a GUI-thread timer, so callbacks run
+restarted on demand. A *cooperative* lane (`ProcessLane(name, cooperative=True)`, for jobs that honour
+an abort flag and keep expensive state in the child, such as a loaded force field) is not killed: it
+sends the child an abort message, the job stops at its next step and the child takes the next job with
+its state intact. Results come back through a pipe polled by a GUI-thread timer, so callbacks run
 on the GUI thread.
 
 The function must be importable by name in the child (a module-level function of `core`) and its
@@ -20,6 +23,7 @@ import json
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -32,11 +36,13 @@ log = logging.getLogger(__name__)
 POLL_MS = 10
 
 
-def _write(tx: Connection, payload: bytes) -> None:
-    try:
-        tx.send_bytes(payload)
-    except (BrokenPipeError, OSError):  # the child was killed meanwhile (superseded): nothing to do
-        pass
+def _write(tx: Connection, outbox: queue.SimpleQueue) -> None:
+    """One writer per child, so messages (jobs, aborts) arrive whole and in order."""
+    while (payload := outbox.get()) is not None:
+        try:
+            tx.send_bytes(payload)
+        except (BrokenPipeError, OSError):  # the child was killed meanwhile (superseded): nothing to do
+            return
 
 
 class ProcessJob:
@@ -64,9 +70,11 @@ class ProcessLane(QObject):
     sigIdle = Signal()
     _ids = itertools.count(1)
 
-    def __init__(self, name: str, parent=None):
+    def __init__(self, name: str, parent=None, cooperative: bool = False):
         super().__init__(parent)
         self.name = name
+        self.cooperative = cooperative
+        self._outbox = None    # queue of pickled messages for the child's writer thread
         self._proc = None      # subprocess.Popen of the child
         self._tx = None        # Connection parent -> child
         self._conn = None      # Connection child -> parent
@@ -94,11 +102,17 @@ class ProcessLane(QObject):
         os.close(from_child_w)
         self._tx = Connection(to_child_w, readable=False)
         self._conn = Connection(from_child_r, writable=False)
+        # written from a thread: a fresh child reads only once its imports are done, and a full pipe
+        # would block the GUI thread
+        self._outbox = queue.SimpleQueue()
+        threading.Thread(target=_write, args=(self._tx, self._outbox), daemon=True,
+                         name=f"layerstudio-{self.name}-send").start()
 
     def _kill_child(self) -> None:
         if self._proc is None:
             return
         try:
+            self._outbox.put(None)
             self._proc.kill()
             self._proc.wait(2.0)
         except (OSError, subprocess.TimeoutExpired):
@@ -120,21 +134,22 @@ class ProcessLane(QObject):
         self._ensure_child()
         job = ProcessJob(self, next(self._ids), label or self.name, on_result, on_error, on_finished,
                          on_progress)
-        # pickle here (the arguments may change on this thread later), write from a thread: a fresh
-        # child reads only once its imports are done, and a full pipe would block the GUI thread
-        payload = pickle.dumps((job.id, fn, args), protocol=pickle.HIGHEST_PROTOCOL)
-        tx = self._tx
-        threading.Thread(target=_write, args=(tx, payload), daemon=True,
-                         name=f"layerstudio-{self.name}-send").start()
+        # pickled here: the arguments may change on this thread later
+        msg = (job.id, fn, args, True) if self.cooperative else (job.id, fn, args)
+        self._outbox.put(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
         self.job = job
         self._timer.start()
         return job
 
     def _drop_current(self) -> None:
-        """The running job is superseded: kill the child (spglib/pymatgen cannot be interrupted)."""
+        """The running job is superseded: kill the child (spglib/pymatgen cannot be interrupted), or,
+        on a cooperative lane, tell it to stop the job at its next step (its late answers are ignored)."""
         job, self.job = self.job, None
         job.cancelled = job.done = True
-        self._kill_child()
+        if self.cooperative and self._alive():
+            self._outbox.put(pickle.dumps(("abort", job.id)))
+        else:
+            self._kill_child()
         if job.on_finished:
             job.on_finished()
 
@@ -206,7 +221,7 @@ class ProcessLane(QObject):
         if self._proc is None:
             return
         try:
-            self._tx.send(None)
+            self._outbox.put(pickle.dumps(None))
             self._proc.wait(0.5)
         except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
             pass

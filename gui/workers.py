@@ -227,12 +227,13 @@ class TaskRunner(QObject):
             task.signals.sigCancelled.emit()
             task.signals.sigFinished.emit()
 
-    def lane(self, name: str):
-        """The ProcessLane `name` (created on first use)."""
+    def lane(self, name: str, cooperative: bool = False):
+        """The ProcessLane `name` (created on first use; `cooperative`: aborted by message, its child kept,
+        see gui.processes)."""
         from .processes import ProcessLane
         proc = self.lanes.get(name)
         if proc is None:
-            proc = self.lanes[name] = ProcessLane(name, self)
+            proc = self.lanes[name] = ProcessLane(name, self, cooperative=cooperative)
             proc.sigIdle.connect(self._lane_idle)
         return proc
 

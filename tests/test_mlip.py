@@ -111,20 +111,6 @@ def test_cli_relax_rejects_ewald(tmp_path, capsys):
     assert out["energy_eV"] == out["initial_energy_eV"] and out["species"].count("Mn") == 2
 
 
-@pytest.mark.slow
-def test_worker_process_runs_jobs_and_relays_user_errors():
-    from core.mlip.process import WorkerError, in_process, shutdown
-
-    m = li2mno3()
-    try:
-        res = run(in_process("core.mlip.relax:single_point", m, "ewald", cache=False))
-        assert res.energy_eV == pytest.approx(single_point(m, "ewald", cache=False).energy_eV, abs=1e-9)
-        with pytest.raises(WorkerError, match="no forces"):
-            run(in_process("core.mlip.relax:relax", m, "ewald"))
-    finally:
-        shutdown()
-
-
 # ---------------------------------------------------------------------------------------------- CHGNet
 @pytest.mark.slow
 def test_relaxation_lowers_energy_and_export_reproduces_it(chgnet, tmp_path):

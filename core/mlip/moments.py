@@ -86,7 +86,7 @@ def soc_moments(model, energy_model="chgnet", *, steps: int = 4, abort=None, **c
     a single point on the ideal lattice gives the mean O moment, the number of O above 0.2 muB and the
     oxidation states from TM moments, beside the formal-charge ladder's oxidised-O fraction. Returns
     a list of rows {step, x_removed, o_moment_mean, o_holed_fraction, ladder_oxidised_O_fraction,
-    oxidation_counts}.
+    oxidation_counts, tm_mean (element -> mean moment, muB)}.
     """
     from core.analysis.charge import ChargeModel
     from core.mlip.relax import _aborted, single_point
@@ -106,7 +106,7 @@ def soc_moments(model, energy_model="chgnet", *, steps: int = 4, abort=None, **c
         rows.append({"step": k, "x_removed": round(st.x_removed, 6), "o_moment_mean": mom["o_mean"],
                      "o_holed_fraction": float((o > 0.2).mean()) if len(o) else 0.0,
                      "ladder_oxidised_O_fraction": len(st.oxidised_o) / max(n_o, 1),
-                     "oxidation_counts": mom["oxidation_counts"]})
+                     "oxidation_counts": mom["oxidation_counts"], "tm_mean": mom["tm_mean"]})
         yield {"progress": (i + 1) / len(picks),
                "message": f"x = {st.x_removed:.3f}: mean O moment {mom['o_mean']:.3f} muB"}
     return rows

@@ -5,7 +5,8 @@ then rebuilds a state in well under a millisecond and emits it as a *preview* (t
 oxygen colouring and migration paths follow) without touching the document. "Apply as edit" writes the
 shown state into the document as ONE undo step: the occupancy (alkali removed) plus, because a model
 keeps one oxidation state per species, each species' mean charge in that state (the hole positions
-inside a species are a property of the preview only).
+inside a species are a property of the preview only). A box under the slider computes CHGNet magnetic
+moments along the same path (gui.panels.soc_moments).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from core.structure.species import SPECIES, VACANCY
 
 from ..commands import OxidationCommand
 from ..process_child import charge_model
+from .soc_moments import SocMomentsBox
 from .visibility import on_screen
 
 DEBOUNCE_MS = 500
@@ -85,7 +87,9 @@ class ChargePanel(QWidget):
         btns.addWidget(self.reset_btn)
         lay.addLayout(btns)
         lay.addWidget(self.status)
-        lay.addStretch(1)
+        # force-field moments along the same path (CHGNet, in the force-field child process)
+        self.moments = SocMomentsBox(doc, runner, order_of=self.order.currentData)
+        lay.addWidget(self.moments, 1)
 
         self.slider.valueChanged.connect(self.show_step)
         self.apply_btn.clicked.connect(self.apply_as_edit)

@@ -44,7 +44,9 @@ class PanelHost(QObject):
         self.charge = ChargePanel(doc, runner)
         self.xrd = XRDPanel(doc, runner)
         self.snapshots = SnapshotPanel(doc)
-        self.forcefield = ForceFieldPanel(doc, runner, self.migration, self.mc)
+        files = getattr(window, "files", None)
+        self.forcefield = ForceFieldPanel(doc, runner, self.migration, self.mc,
+                                          open_path=getattr(files, "open_path", None))
         self.compare_dialog = None
         self.compare_view = None
 
@@ -115,8 +117,7 @@ class PanelHost(QObject):
         self.migration.sigIonMoved.connect(self.overlay.move_ion)
         self.snapshots.sigCompare.connect(self.compare)
         attach_readout(w.readouts, self.forcefield.readout)
-        self.forcefield.sigOxygenHoles.connect(lambda sites: self.overlay._show_oxidised(sites))
-        self.forcefield.sigIonMoved.connect(self.overlay.move_ion)
+        self.forcefield.sigOxygenMoments.connect(self.overlay.show_o_moments)
         self.snapshots.sigMessage.connect(lambda m: w.statusBar().showMessage(m, 5000))
         self.snapshots.sigStepped.connect(self._snapshot_shown)
         self.lab.sigToggled.connect(lambda on: self.overlay.set_caption(None) if not on else None)

@@ -6,7 +6,9 @@ The list shows one row per group of environment-equivalent paths (its cheapest m
 in the last column). Selecting a row emits sigPathSelected(path) - the layer view and 3D view draw it -
 and plots Coulomb, Born-Mayer repulsion and total energy against the image index. "Animate" walks the
 ion along the images: sigIonMoved(position (3,) Angstrom, species code) for the views, and a cursor on
-the profile. All energies are an electrostatic estimate (formal charges, rigid lattice).
+the profile. All energies are an electrostatic estimate (formal charges, rigid lattice), except a force-field
+NEB band of the selected path (`set_neb`, from the force-field panel): its profile is drawn beside the
+electrostatic one and the animation then walks the ion along the NEB images.
 """
 from __future__ import annotations
 
@@ -50,6 +52,11 @@ def why_no_paths(model, src: str = "model") -> str:
                 "into. Remove some alkali first (paint vacancies, or preview a charged state in the Charge tab).")
     return (f"0 open paths ({src}): none of the {n_vac} vacancies can be reached by a hop (each candidate path "
             "ends on, or passes through, an occupied site). Remove more alkali next to the ions to move.")
+
+
+def path_key(path) -> tuple:
+    """What identifies a path within one configuration."""
+    return (path.from_site, path.to_site, path.kind)
 
 
 compute_paths = migration_paths   # (paths ranked cheapest first, groups) of a detached model
@@ -106,6 +113,9 @@ class MigrationPanel(QWidget):
             "total": self.plot.plot([], [], pen=pg.mkPen(CURVE["total"], width=2.5), symbol="o",
                                     symbolSize=6, symbolBrush="k", name="total"),
         }
+        self.neb_curve = self.plot.plot([], [], pen=pg.mkPen(CURVE["best"], width=2.5), symbol="s",
+                                        symbolSize=7, symbolBrush=CURVE["best"], name="NEB")
+        self.neb = None               # {"key", "x", "energies", "positions", "name"} of the selected path
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((120, 120, 120), width=1.5, style=Qt.DotLine))
         self.cursor.setVisible(False)
         self.plot.addItem(self.cursor)
@@ -118,6 +128,7 @@ class MigrationPanel(QWidget):
             f"<span style='color:{pg.mkColor(CURVE['coulomb']).name()}'>━━</span> Coulomb &nbsp; "
             f"<span style='color:{pg.mkColor(CURVE['repulsion']).name()}'>╍╍</span> Born-Mayer repulsion "
             f"&nbsp; <span style='color:{pg.mkColor(CURVE['total']).name()}'>━●━</span> total")
+        self._key_text = self.key.text()
         self.key.setObjectName("pathKey")
         self.key.setWordWrap(True)
 
@@ -157,6 +168,7 @@ class MigrationPanel(QWidget):
         self._changed()
 
     def _changed(self, *args) -> None:
+        self.set_neb(None)   # an NEB band belongs to the configuration it was run on
         # only a panel really on screen computes; a covered one catches up when its tab comes up
         self._pending = True
         if on_screen(self):
@@ -267,6 +279,8 @@ class MigrationPanel(QWidget):
 
     def _show(self, path) -> None:
         self.set_animating(False)
+        if self.neb is not None and (path is None or path_key(path) != self.neb["key"]):
+            self.set_neb(None)
         self.selected = path
         self.animate_btn.setEnabled(path is not None)
         if path is None or path.coulomb is None:
@@ -281,11 +295,31 @@ class MigrationPanel(QWidget):
                                f"end {path.end_eV:+.2f} eV", color="k", size="9pt")
         self.sigPathSelected.emit(path)
 
+    def set_neb(self, path, energies=None, positions=None, name: str = "NEB") -> None:
+        """Draw a force-field NEB profile of `path` (the selected path) beside its electrostatic profile and
+        animate the ion along its images. energies: (m,) eV vs the relaxed start; positions: (m, 3) Angstrom
+        of the moving ion, continuous from path.images[0]. None clears it."""
+        if path is None or self.selected is None or path_key(path) != path_key(self.selected):
+            self.neb = None
+            self.neb_curve.setData([], [])
+            self.key.setText(self._key_text)
+            return
+        self.set_animating(False)
+        x = np.linspace(0.0, len(self.selected.images) - 1.0, len(energies))
+        self.neb = {"key": path_key(path), "x": x, "energies": np.asarray(energies, float),
+                    "positions": np.asarray(positions, float), "name": name}
+        self.neb_curve.setData(x, self.neb["energies"])
+        self.key.setText(self._key_text + f" &nbsp; <span style='color:{pg.mkColor(CURVE['best']).name()}'>━■━"
+                         f"</span> NEB ({name}, relaxed)")
+
     def profile(self) -> dict | None:
         """The plotted curves {name: (n_img,) eV} of the selected path (None if nothing is selected)."""
         if self.selected is None:
             return None
-        return {k: np.asarray(c.getData()[1]) for k, c in self.curves.items()}
+        out = {k: np.asarray(c.getData()[1]) for k, c in self.curves.items()}
+        if self.neb is not None:
+            out["neb"] = self.neb["energies"].copy()
+        return out
 
     # ------------------------------------------------------------------ animation
     def set_animating(self, on: bool) -> None:
@@ -304,20 +338,28 @@ class MigrationPanel(QWidget):
 
     def n_frames(self) -> int:
         """Frames of one back-and-forth pass (there along the images, then back)."""
-        n = len(self.selected.images) if self.selected is not None else 0
+        n = len(self._frames()[0]) if self.selected is not None else 0
         return max(2 * n - 2, 0)
+
+    def _frames(self):
+        """(positions (n, 3) Angstrom, cursor x (n,)) the animation walks: the NEB images when there is a
+        band for the selected path, else the path's images."""
+        if self.neb is not None:
+            return self.neb["positions"], self.neb["x"]
+        return self.selected.images, np.arange(len(self.selected.images))
 
     def show_frame(self, k: int) -> None:
         """Put the ion at frame k of the back-and-forth pass (for the animation and the GIF export)."""
         p = self.selected
         if p is None:
             return
-        n = len(p.images)
+        pos, x = self._frames()
+        n = len(pos)
         i = k % max(2 * n - 2, 1)
         i = i if i < n else 2 * n - 2 - i
-        self.cursor.setValue(i)
+        self.cursor.setValue(float(x[i]))
         self.cursor.setVisible(True)
-        self.sigIonMoved.emit(np.asarray(p.images[i], float), CODE.get(p.species, 0))
+        self.sigIonMoved.emit(np.asarray(pos[i], float), CODE.get(p.species, 0))
 
     def _next_frame(self) -> None:
         self.show_frame(self._frame)

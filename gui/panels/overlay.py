@@ -1,5 +1,5 @@
 """What the panels draw on the editor's layer view and the 3D view: previews, paths, a moving ion,
-oxidised O, a picked site.
+oxidised O, the O-hole map (O coloured by a force field's magnetic moment, with a colour bar), a picked site.
 
 Previews never touch the document: the layer view is pointed at a detached model of the same
 supercell (geometry unchanged, only colours) and back again, so honeycomb rings and images follow the
@@ -16,6 +16,23 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from core.structure.hosts import ALKALI_ROLES, ROLE_O, ROLE_TM
+
+#: Colour scale of the O-hole map: |moment| in muB from 0 (O2-) to 1 (one O 2p hole, O-).
+O_MOMENT_RANGE = (0.0, 1.0)
+O_MOMENT_LEVELS = 16
+
+
+def o_moment_colours(moments, levels: int = O_MOMENT_LEVELS) -> np.ndarray:
+    """(n, 4) uint8 RGBA of O moments (muB) on the O-hole colour scale, quantised to `levels` steps (a few
+    shared brushes draw much faster than one per point)."""
+    lo, hi = O_MOMENT_RANGE
+    t = np.clip((np.abs(np.asarray(moments, float)) - lo) / (hi - lo), 0.0, 1.0)
+    t = np.round(t * (levels - 1)) / (levels - 1)
+    return o_moment_map().map(t, mode="byte")
+
+
+def o_moment_map():
+    return pg.colormap.get("CET-L3")   # perceptually uniform black-red-yellow-white (heat)
 
 
 def wrapped_xy(supercell, sites) -> np.ndarray:
@@ -102,6 +119,12 @@ class LayerOverlay(QObject):
         self.oxo_item = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=pg.mkBrush(255, 200, 0, 235),
                                            pen=pg.mkPen((0, 0, 0), width=2))
         self.oxo_item.setZValue(40)
+        self.o_moment_item = pg.ScatterPlotItem(symbol="o", pxMode=True, pen=pg.mkPen((40, 40, 40), width=1.2))
+        self.o_moment_item.setZValue(41)
+        self.o_moment_bar = pg.ColorBarItem(values=O_MOMENT_RANGE, colorMap=o_moment_map(), interactive=False,
+                                            width=14, label="O moment (μB)")
+        self.o_moments = None          # (sites (k,), moments (k,) muB) of the O-hole map, or None
+        self._o_layer = None
         self.pick_item = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=None,
                                             pen=pg.mkPen((255, 170, 0), width=4))
         self.pick_item.setZValue(55)
@@ -111,9 +134,10 @@ class LayerOverlay(QObject):
         self.caption = _CornerLabel(lv, "top-right", "color: #141414; background: rgba(255,255,255,210);",
                                     bold=True)
         for item in (self.path_item, self.head, self.inter_item, self.ion_item, self.oxo_item,
-                     self.pick_item):
+                     self.o_moment_item, self.pick_item):
             lv.addItem(item)
             item.setVisible(False)
+        lv.sites_item.sigPlotChanged.connect(self._layer_redrawn)   # a layer change redraws the sites
         document.sigSitesChanged.connect(self._doc_edited)
         document.sigModelReplaced.connect(self._doc_replaced)
 
@@ -185,6 +209,58 @@ class LayerOverlay(QObject):
         self.oxo_item.setData(pos=xy, size=max(self.lv._spot_px * 0.5, 6.0))
         self.oxo_item.setVisible(True)
 
+    # ------------------------------------------------------------------ O-hole map
+    def show_o_moments(self, sites, moments) -> None:
+        """Colour O `sites` (k,) by their moments (k,) muB in the layer view (those of the shown layer) and
+        the 3D view, with a colour bar; None hides the map."""
+        if sites is None or moments is None or not len(sites):
+            self.o_moments = None
+            self.o_moment_item.setVisible(False)
+            self._show_bar(False)
+            if self.view3d is not None and hasattr(self.view3d, "set_site_colours"):
+                self.view3d.set_site_colours(None, None)
+            return
+        self.o_moments = (np.asarray(sites, np.int64), np.asarray(moments, float))
+        self._draw_o_moments()
+        self._show_bar(True)
+        if self.view3d is not None and hasattr(self.view3d, "set_site_colours"):
+            self.view3d.set_site_colours(self.o_moments[0], o_moment_colours(self.o_moments[1]) / 255.0)
+
+    def _draw_o_moments(self) -> None:
+        sites, moments = self.o_moments
+        sc = self.doc.model.supercell
+        mine = (sc.layer[sites] == self.lv.layer_index) & (sc.role[sites] == ROLE_O)
+        self._o_layer = (self.lv.layer_kind, self.lv.layer_index)
+        if not mine.any():
+            self.o_moment_item.setVisible(False)
+            return
+        rgba = o_moment_colours(moments[mine])
+        table = {}
+        brushes = [table.setdefault(tuple(c), pg.mkBrush(*c)) for c in rgba]
+        self.o_moment_item.setData(pos=wrapped_xy(sc, sites[mine]), size=max(self.lv._spot_px * 0.6, 7.0),
+                                   brush=brushes, data=sites[mine])
+        self.o_moment_item.setVisible(True)
+
+    def o_moment_brushes(self) -> np.ndarray:
+        """(k, 4) uint8 RGBA of the O-hole map points drawn in the layer view (for tests)."""
+        if not self.o_moment_item.isVisible():
+            return np.zeros((0, 4), np.uint8)
+        return np.array([b.color().getRgb() for b in self.o_moment_item.data["brush"]], np.uint8)
+
+    def _show_bar(self, on: bool) -> None:
+        layout = self.lv.plotItem.layout
+        present = any(layout.itemAt(i) is self.o_moment_bar for i in range(layout.count()))
+        if on and not present:
+            layout.addItem(self.o_moment_bar, 2, 5)
+            self.o_moment_bar.setVisible(True)
+        elif not on and present:
+            layout.removeItem(self.o_moment_bar)
+            self.o_moment_bar.setVisible(False)
+
+    def _layer_redrawn(self, *_args) -> None:
+        if self.o_moments is not None and self._o_layer != (self.lv.layer_kind, self.lv.layer_index):
+            self._draw_o_moments()
+
     def _doc_edited(self, _sites) -> None:
         # the layer view has just recoloured from whatever model it holds: return it to the document
         if self.preview_model is not None:
@@ -195,6 +271,7 @@ class LayerOverlay(QObject):
         self.set_path(None)
         self.show_pick(None)
         self.oxo_item.setVisible(False)
+        self.show_o_moments(None, None)
         self.banner.show_text(None)
 
     # ------------------------------------------------------------------ paths and the moving ion

@@ -215,6 +215,7 @@ def _make_view_class():
             self.opts["fov"] = FOV_DEG
             self.model = None
             self._occ = None  # occupancy drawn (the model's, or a preview)
+            self._site_colours = None  # (sites, (k, 4) float RGBA) drawn instead of the species colour
             self._sites = np.zeros(0, np.int64)  # site index of each drawn atom
             self._pos = np.zeros((0, 3))
             self._press = None
@@ -280,7 +281,14 @@ def _make_view_class():
             codes = occ[sites]
             table = species_rgba()
             radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in ELEMENT], np.float32)
-            self.atoms.setData(pos=self._pos, color=table[codes], size=2.0 * radius[codes])
+            colour = table[codes]
+            if self._site_colours is not None:
+                slot = -np.ones(sc.n_sites, np.int64)
+                slot[sites] = np.arange(len(sites))
+                where = slot[self._site_colours[0]]
+                colour = colour.copy()
+                colour[where[where >= 0]] = self._site_colours[1][where >= 0]
+            self.atoms.setData(pos=self._pos, color=colour, size=2.0 * radius[codes])
             self._update_legend(occ)
 
         def _legend_colors(self):
@@ -295,6 +303,13 @@ def _make_view_class():
                 self.legend.setText(legend_html(entries, self._legend_colors()))
                 self.legend.adjustSize()
             self.legend.setVisible(bool(entries))
+
+        def set_site_colours(self, sites, rgba) -> None:
+            """Draw `sites` (k,) in colours (k, 4) RGBA 0..1 instead of their species colour (the O-hole map);
+            None: species colours again."""
+            self._site_colours = None if sites is None else (np.asarray(sites, np.int64), np.asarray(rgba, float))
+            if self.model is not None and self._occ is not None:
+                self.set_occupancy(self._occ)
 
         def refresh(self, sites=None) -> None:
             """The model's occupancy changed (cheap enough to redraw everything: one buffer upload)."""
