@@ -96,7 +96,8 @@ class _Inbox:
                         self.abort.set()
                 continue
             self.jobs.put(msg)
-            if msg is None:
+            if msg is None:   # the parent is closing (or gone): a running cooperative job stops too
+                self.abort.set()
                 return
 
     def start(self, job_id) -> bool:

@@ -202,7 +202,7 @@ class ForceFieldPanel(QWidget):
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.setObjectName("forceFieldPlot")
-        self.plot.addLegend(offset=(10, 10))
+        self.plot.addLegend(offset=(-10, 10))   # top right: relaxation traces start top left
         self.plot.setMinimumHeight(170)
         self.rank_item = None
         self.table = QTableWidget(0, 4)

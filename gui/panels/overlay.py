@@ -237,7 +237,7 @@ class LayerOverlay(QObject):
         rgba = o_moment_colours(moments[mine])
         table = {}
         brushes = [table.setdefault(tuple(c), pg.mkBrush(*c)) for c in rgba]
-        self.o_moment_item.setData(pos=wrapped_xy(sc, sites[mine]), size=max(self.lv._spot_px * 0.6, 7.0),
+        self.o_moment_item.setData(pos=wrapped_xy(sc, sites[mine]), size=max(self.lv._spot_px * 0.45, 7.0),
                                    brush=brushes, data=sites[mine])
         self.o_moment_item.setVisible(True)
 
