@@ -224,14 +224,15 @@ class LayerOverlay(QObject):
         self._draw_o_moments()
         self._show_bar(True)
         if self.view3d is not None and hasattr(self.view3d, "set_site_colours"):
-            self.view3d.set_site_colours(self.o_moments[0], o_moment_colours(self.o_moments[1]) / 255.0)
+            self.view3d.set_site_colours(self.o_moments[0], o_moment_colours(self.o_moments[1]) / 255.0,
+                                         self.doc.model.supercell)
 
     def _draw_o_moments(self) -> None:
         sites, moments = self.o_moments
         sc = self.doc.model.supercell
         mine = (sc.layer[sites] == self.lv.layer_index) & (sc.role[sites] == ROLE_O)
-        self._o_layer = (self.lv.layer_kind, self.lv.layer_index)
-        if not mine.any():
+        self._o_layer = self._layer_key()
+        if not mine.any() or self.lv.model.supercell is not sc:   # a preview of another supercell is shown
             self.o_moment_item.setVisible(False)
             return
         rgba = o_moment_colours(moments[mine])
@@ -257,8 +258,11 @@ class LayerOverlay(QObject):
             layout.removeItem(self.o_moment_bar)
             self.o_moment_bar.setVisible(False)
 
+    def _layer_key(self) -> tuple:
+        return (id(self.lv.model.supercell), self.lv.layer_kind, self.lv.layer_index)
+
     def _layer_redrawn(self, *_args) -> None:
-        if self.o_moments is not None and self._o_layer != (self.lv.layer_kind, self.lv.layer_index):
+        if self.o_moments is not None and self._o_layer != self._layer_key():
             self._draw_o_moments()
 
     def _doc_edited(self, _sites) -> None:

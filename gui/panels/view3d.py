@@ -282,7 +282,7 @@ def _make_view_class():
             table = species_rgba()
             radius = np.array([DISPLAY_RADIUS.get(s, 0.4) for s in ELEMENT], np.float32)
             colour = table[codes]
-            if self._site_colours is not None:
+            if self._site_colours is not None and self._site_colours[2] is sc:   # not on another supercell
                 slot = -np.ones(sc.n_sites, np.int64)
                 slot[sites] = np.arange(len(sites))
                 where = slot[self._site_colours[0]]
@@ -304,10 +304,14 @@ def _make_view_class():
                 self.legend.adjustSize()
             self.legend.setVisible(bool(entries))
 
-        def set_site_colours(self, sites, rgba) -> None:
-            """Draw `sites` (k,) in colours (k, 4) RGBA 0..1 instead of their species colour (the O-hole map);
-            None: species colours again."""
-            self._site_colours = None if sites is None else (np.asarray(sites, np.int64), np.asarray(rgba, float))
+        def set_site_colours(self, sites, rgba, supercell=None) -> None:
+            """Draw `sites` (k,) of `supercell` (default: the one shown) in colours (k, 4) RGBA 0..1 instead of
+            their species colour (the O-hole map), whenever that supercell is shown; None: species colours."""
+            if sites is None or self.model is None:
+                self._site_colours = None
+            else:
+                self._site_colours = (np.asarray(sites, np.int64), np.asarray(rgba, float),
+                                      supercell if supercell is not None else self.model.supercell)
             if self.model is not None and self._occ is not None:
                 self.set_occupancy(self._occ)
 
