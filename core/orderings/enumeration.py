@@ -172,7 +172,8 @@ def estimate_enumeration(model, sublattice: str = "tm", symmetry: str = "parent"
 
 
 def enumerate_orderings(model, sublattice: str = "tm", *, max_configurations: int = MAX_CONFIGURATIONS,
-                        batch: int = 8192, symmetry: str = "parent", with_info: bool = False):
+                        batch: int = 8192, symmetry: str = "parent", with_info: bool = False,
+                        progress=None, abort=None):
     """Symmetry-distinct arrangements of the sublattice, lowest Ewald energy first.
 
     symmetry: "parent" (operations of the whole crystal: classes of equal energy) or "layer" (the
@@ -181,6 +182,8 @@ def enumerate_orderings(model, sublattice: str = "tm", *, max_configurations: in
     "energy_max_eV", "energy_eV_per_MO2", "multiplicity", "occupancy" (N,) int8 (the lowest member)}.
     The multiplicities add up to `count_configurations`. Raises ResourceLimitError (giving the count)
     above `max_configurations`. with_info: return (classes, symmetry info) instead.
+    progress: callable({"progress": 0..1, "message"}) called after each batch; abort: an object with
+    `is_set()` (threading.Event) checked between batches: when set, the classes found so far are returned.
     """
     total = count_configurations(model, sublattice)
     if total > max_configurations:
@@ -188,7 +191,10 @@ def enumerate_orderings(model, sublattice: str = "tm", *, max_configurations: in
                                  f"{max_configurations} that are enumerated; use Monte Carlo or a smaller cell")
     sites, codes, counts, info, evaluate = _prepare(model, sublattice, symmetry)
     classes: dict = {}
+    done = 0
     for A in _arrangements(len(sites), list(codes), list(counts), batch):
+        if abort is not None and abort.is_set():
+            break
         E, keys = evaluate(A)
         order = np.lexsort((E, keys))   # per key, the lowest energy first
         keys_s, E_s = keys[order], E[order]
@@ -204,6 +210,9 @@ def enumerate_orderings(model, sublattice: str = "tm", *, max_configurations: in
                 if lo < c[0]:
                     c[0], c[2] = lo, A[order[i]].copy()
                 c[3] = max(c[3], hi)
+        done += len(A)
+        if progress is not None:
+            progress({"progress": done / total, "message": f"{done}/{total} arrangements, {len(classes)} classes"})
     out = []
     fu = model.formula_units()
     for e, mult, a, e_max in sorted(classes.values(), key=lambda c: c[0]):

@@ -12,6 +12,7 @@ from core.errors import LayerStudioError
 from ..document import Preview
 from . import snapshots as snap
 from .charge_panel import ChargePanel, species_mean_oxidation
+from .enumerate_panel import EnumeratePanel
 from .figures import SCALE, animate, export_figure
 from .labmode import CompareView, LabMode, SnapshotPanel
 from .mc_panel import MonteCarloPanel
@@ -40,6 +41,7 @@ class PanelHost(QObject):
         self.has_3d = hasattr(self.view3d, "set_model")
         self.overlay = LayerOverlay(self.layer_view, doc, self.view3d if self.has_3d else None, self)
         self.mc = MonteCarloPanel(doc, runner)
+        self.enumerate = EnumeratePanel(doc, runner)
         self.migration = MigrationPanel(doc, runner)
         self.charge = ChargePanel(doc, runner)
         self.xrd = XRDPanel(doc, runner)
@@ -53,6 +55,7 @@ class PanelHost(QObject):
         add = window.add_dock
         self.docks = {
             "mc": add(self.mc, "Monte Carlo", Qt.RightDockWidgetArea, "monte_carlo"),
+            "enumerate": add(self.enumerate, "Enumerate", Qt.RightDockWidgetArea, "enumerate"),
             "migration": add(self.migration, "Migration paths", Qt.RightDockWidgetArea, "migration"),
             "charge": add(self.charge, "State of charge", Qt.RightDockWidgetArea, "state_of_charge"),
             "xrd": add(self.xrd, "Simulated XRD", Qt.RightDockWidgetArea, "xrd"),
@@ -64,7 +67,7 @@ class PanelHost(QObject):
         first = self.docks["mc"]
         if readouts_dock is not None:
             window.tabifyDockWidget(readouts_dock, first)
-        for key in ("migration", "charge", "xrd", "snapshots", "forcefield"):
+        for key in ("enumerate", "migration", "charge", "xrd", "snapshots", "forcefield"):
             window.tabifyDockWidget(first, self.docks[key])
         if readouts_dock is not None:
             readouts_dock.raise_()
@@ -108,6 +111,7 @@ class PanelHost(QObject):
         doc, w = self.doc, self.window
         self.mc.sigPreview.connect(self.preview_occupancy)
         self.charge.sigPreview.connect(self.preview_charge_state)
+        self.enumerate.sigRerank.connect(self.rerank_list)
         doc.sigDisplayedChanged.connect(self._displayed_changed)
         # only panels really on screen compute: a dock says when its tab comes to the top
         for key in ("migration", "charge", "xrd"):
@@ -161,6 +165,11 @@ class PanelHost(QObject):
                                       energy_eV=state.energy_eV, charges=state.charges,
                                       oxidised_o=state.oxidised_o,
                                       extra={"caption": caption}))
+
+    def rerank_list(self, model, occupancies) -> None:
+        """A list of arrangements of `model` (the enumeration's small cell) to the force field's re-rank."""
+        self.show_dock("forcefield")
+        self.forcefield.run_rerank(occupancies, model=model)
 
     def _end_preview(self, kind: str) -> None:
         if self.doc.preview is not None and self.doc.preview.kind == kind:
@@ -216,7 +225,8 @@ class PanelHost(QObject):
     def _menus(self) -> None:
         w = self.window
         act = w.add_menu_action
-        for key, text in (("mc", "&Monte Carlo search…"), ("migration", "Migration &paths…"),
+        for key, text in (("mc", "&Monte Carlo search…"), ("enumerate", "&Enumerate orderings…"),
+                          ("migration", "Migration &paths…"),
                           ("charge", "State of &charge…"), ("xrd", "Simulated &XRD…"),
                           ("snapshots", "S&napshots…"), ("view3d", "&3D view"),
                           ("forcefield", "&Force field (CHGNet)…")):

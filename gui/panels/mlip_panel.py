@@ -293,14 +293,15 @@ class ForceFieldPanel(QWidget):
         self.status.setText(f"{'Resuming the' if resume else ''} NEB of {path.summary()}…")
         return self._submit(neb_job, model, path, *args, label="NEB", on_result=self._neb_done)
 
-    def run_rerank(self, occupancies=None):
+    def run_rerank(self, occupancies=None, model=None):
+        """Re-rank `occupancies` of `model` (default: the Monte Carlo best list of the document's model)."""
         if occupancies is None:
             res = getattr(self.mc, "result", None) if self.mc is not None else None
             if res is None:
                 self.status.setText("Run a Monte Carlo search first: its best list is re-ranked")
                 return None
             occupancies = [occ for _, occ in res.configurations]
-        return self._submit(rerank_job, self.doc.model.copy(), list(occupancies), self.spec(),
+        return self._submit(rerank_job, (model or self.doc.model).copy(), list(occupancies), self.spec(),
                             label="Re-rank", on_result=self._reranked)
 
     def abort(self) -> None:
