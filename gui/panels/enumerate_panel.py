@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,8 +33,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -97,6 +96,9 @@ def enumerate_job(cell, symmetries, progress=None, abort=None) -> dict:
     runs = {}
     k = len(symmetries)
     for i, sym in enumerate(symmetries):
+        if abort is not None and abort.is_set():
+            break
+
         def scaled(item, i=i, sym=sym):
             if progress is not None:
                 progress({"progress": (i + 0.9 * item["progress"]) / k,
@@ -113,6 +115,64 @@ def enumerate_job(cell, symmetries, progress=None, abort=None) -> dict:
                 progress({"progress": (i + 0.9 + 0.1 * n / LABELLED) / k, "message": "naming the classes"})
         runs[sym] = {"info": info, "classes": classes, "seconds": seconds}
     return {"runs": runs}
+
+
+# ---------------------------------------------------------------------------- the table
+class ClassTable(QAbstractTableModel):
+    """The classes of one reduction as rows (rank, eV/MO2, meV/MO2 above the lowest, multiplicity, name);
+    cells are made when drawn, so thousands of classes cost nothing to show."""
+
+    HEADERS = ("#", "eV/MO2", "ΔE meV/MO2", "mult.", "ordering")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.classes: list[dict] = []
+        self.fu = 1.0
+
+    def set_classes(self, classes: list[dict]) -> None:
+        self.beginResetModel()
+        self.classes = classes
+        c = classes[0] if classes else None
+        self.fu = c["energy_eV"] / c["energy_eV_per_MO2"] if c and c["energy_eV_per_MO2"] else 1.0
+        self.endResetModel()
+
+    def rowCount(self, parent=None):  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self.classes)
+
+    def columnCount(self, parent=None):  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def text(self, row: int, col: int) -> str:
+        c = self.classes[row]
+        e, e0 = c["energy_eV_per_MO2"], self.classes[0]["energy_eV_per_MO2"]
+        if col == 0:
+            return str(row + 1)
+        if col == 1:
+            return f"{e:.4f}"
+        if col == 2:
+            spread = (c["energy_max_eV"] - c["energy_eV"]) / self.fu
+            return f"{1000 * (e - e0):.1f}" + (f" (to {1000 * (e - e0 + spread):.1f})" if spread > 1e-7 else "")
+        if col == 3:
+            return str(c["multiplicity"])
+        return c.get("label", "select to name")
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        if role == Qt.DisplayRole:
+            return self.text(index.row(), index.column())
+        if role == Qt.TextAlignmentRole and index.column() < 4:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def named(self, row: int) -> None:
+        i = self.index(row, 4)
+        self.dataChanged.emit(i, i)
 
 
 # ---------------------------------------------------------------------------- the panel
@@ -166,10 +226,12 @@ class EnumeratePanel(QWidget):
         self.status.setWordWrap(True)
         self.shown = QComboBox()
         self.shown.setToolTip("Which reduction's classes the table lists")
-        self.table = QTableWidget(0, 5)
+        self.rows = ClassTable(self)
+        self.table = QTableView()
         self.table.setObjectName("enumerateTable")
-        self.table.setHorizontalHeaderLabels(["#", "eV/MO2", "ΔE meV/MO2", "mult.", "ordering"])
+        self.table.setModel(self.rows)
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setResizeContentsPrecision(40)   # size columns from 40 rows, not all
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -228,7 +290,7 @@ class EnumeratePanel(QWidget):
         self.export_btn.clicked.connect(self.export_dialog)
         self.rerank_btn.clicked.connect(self.rerank)
         self.shown.currentIndexChanged.connect(self._fill_table)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         doc.sigModelReplaced.connect(self._model_replaced)
         doc.sigSitesChanged.connect(lambda _s: self.settings_changed() if self._follows_model() else None)
         self._sublattice_changed()
@@ -336,7 +398,7 @@ class EnumeratePanel(QWidget):
         est = self.estimate or {}
         return {"count": None if self.cell is None else count_configurations(self.cell.model, self.cell.sublattice),
                 "classes": {s: r["classes"] for s, r in est.get("runs", {}).items()},
-                "problem": self.problem, "running": self.task is not None, "rows": self.table.rowCount()}
+                "problem": self.problem, "running": self.task is not None, "rows": self.rows.rowCount()}
 
     # ------------------------------------------------------------------ running
     def run(self) -> bool:
@@ -411,23 +473,7 @@ class EnumeratePanel(QWidget):
         return self.result["runs"][sym]["classes"]
 
     def _fill_table(self, *_):
-        classes = self.classes()
-        self.table.setRowCount(len(classes))
-        if not classes:
-            return
-        e0 = classes[0]["energy_eV_per_MO2"]
-        fu = classes[0]["energy_eV"] / e0 if e0 else 1.0
-        for i, c in enumerate(classes):
-            e = c["energy_eV_per_MO2"]
-            spread = (c["energy_max_eV"] - c["energy_eV"]) / fu
-            cells = (str(i + 1), f"{e:.4f}", f"{1000 * (e - e0):.1f}" + (f" (to {1000 * (e - e0 + spread):.1f})"
-                                                                      if spread > 1e-7 else ""),
-                     str(c["multiplicity"]), c.get("label", "select to name"))
-            for j, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if j < 4:
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                self.table.setItem(i, j, item)
+        self.rows.set_classes(self.classes())
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.Stretch)
 
@@ -435,7 +481,7 @@ class EnumeratePanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return rows[0].row() if rows else -1
 
-    def _selection_changed(self) -> None:
+    def _selection_changed(self, *_) -> None:
         row = self.selected_row()
         classes = self.classes()
         if not (0 <= row < len(classes)):
@@ -443,7 +489,7 @@ class EnumeratePanel(QWidget):
         c = classes[row]
         if "label" not in c:   # named on demand: one recognition of a small tiled cell, milliseconds
             c["label"] = arrangement_label(self.result["cell"], c["occupancy"])
-            self.table.item(row, 4).setText(c["label"])
+            self.rows.named(row)
         self.preview_row(row)
 
     def tiled(self, row: int):
@@ -552,7 +598,7 @@ class EnumeratePanel(QWidget):
         if self.result is not None and self.result["cell"].model.supercell.host.stacking != \
                 self.doc.model.supercell.host.stacking:
             self.result = None
-            self.table.setRowCount(0)
+            self.rows.set_classes([])
             for b in (self.apply_btn, self.export_btn, self.rerank_btn):
                 b.setEnabled(False)
         self._sublattice_changed()
