@@ -164,7 +164,7 @@ class ClassTable(QAbstractTableModel):
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
-        if role == Qt.DisplayRole:
+        if role == Qt.DisplayRole or role == Qt.ToolTipRole and index.column() == 4:
             return self.text(index.row(), index.column())
         if role == Qt.TextAlignmentRole and index.column() < 4:
             return int(Qt.AlignRight | Qt.AlignVCenter)
@@ -204,8 +204,8 @@ class EnumeratePanel(QWidget):
         self.cells.setToolTip("Superlattices of this index, one per orientation class (Wood notation); "
                               "marked when they tile the model's supercell (preview and Apply need that)")
         self.composition = QLineEdit()
-        self.composition.setToolTip("Fractions on the chosen sublattice, e.g. Li:1/3,Mn:2/3 (rest vacant). "
-                                    "Empty: the model's.")
+        self.composition.setToolTip("Fractions of all sites of the chosen sublattice, e.g. Li:1/3,Mn:2/3 (rest "
+                                    "vacant; in P2/P3 both prism kinds count). Empty: the model's.")
         self.symmetry = QComboBox()
         for text, syms in SYMMETRY_CHOICES:
             self.symmetry.addItem(text, syms)
@@ -231,6 +231,7 @@ class EnumeratePanel(QWidget):
         self.table.setObjectName("enumerateTable")
         self.table.setModel(self.rows)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setResizeContentsPrecision(40)   # size columns from 40 rows, not all
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -242,9 +243,15 @@ class EnumeratePanel(QWidget):
         self.stop_btn = QPushButton("Stop preview")
         self.export_btn = QPushButton("Export CSV…")
         self.export_btn.setEnabled(False)
-        self.rerank_btn = QPushButton(f"Re-rank lowest {RERANK_TOP} (force field)")
+        self.rerank_btn = QPushButton("Re-rank (force field)")
+        self.rerank_btn.setToolTip(f"The lowest {RERANK_TOP} classes to the force-field panel's re-rank "
+                                   "(CHGNet on the small cell)")
         self.rerank_btn.setEnabled(False)
 
+        for box in (self.sublattice, self.cells, self.symmetry, self.shown):
+            # long entries must not widen the dock: the combo shows what fits, the list all of it
+            box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(12)
         form = QFormLayout()
         form.addRow("Sublattice", self.sublattice)
         cell_row = QHBoxLayout()
@@ -315,7 +322,7 @@ class EnumeratePanel(QWidget):
         self.cells.blockSignals(True)
         self.cells.clear()
         for c in distinct_cells(self.index.value(), self.doc.model.supercell.matrix):
-            self.cells.addItem(f"{c['name']}  {'✓ tiles the model' if c['tiles'] else '(does not tile the model)'}",
+            self.cells.addItem(f"{c['name']}  {'✓ tiles the model' if c['tiles'] else '(does not tile)'}",
                                c["hnf"])
         i = self.cells.findData(keep)
         if i < 0:   # prefer a cell that tiles the model, then the most compact
@@ -360,7 +367,8 @@ class EnumeratePanel(QWidget):
 
     def _count_text(self, cell, count: int) -> str:
         comp = cell.info["composition"]
-        text = (f"<b>{count:,} arrangements</b> of {comp} on the {cell.info['sites']} {cell.sublattice} sites of "
+        text = (f"<b>{count:,} arrangements</b> of {comp} on the {cell.info['sites']} "
+                f"{'TM' if cell.sublattice == 'tm' else 'alkali'} sites of "
                 f"the {cell.name} cell ({cell.info['layers']} layer{'s' if cell.info['layers'] > 1 else ''})")
         if not cell.tiles:
             text += f"<br><span style='color:#A05000'>preview and Apply unavailable: {cell.reason}</span>"
