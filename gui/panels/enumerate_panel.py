@@ -48,7 +48,7 @@ SUBLATTICES = (("TM layer", "tm"), ("alkali layer", "alkali"))
 SYMMETRY_CHOICES = (("parent crystal (space group)", ("parent",)), ("isolated layer", ("layer",)),
                     ("both, side by side", ("parent", "layer")))
 SYMMETRY_TEXT = {"parent": "parent crystal", "layer": "isolated layer"}
-LABELLED = 40       # classes named in the worker, lowest first; the others when selected
+LABELLED = 25       # classes named in the worker, lowest first; the others when selected
 RERANK_TOP = 10     # classes handed to the force-field re-rank
 SLOW_S = 10.0       # estimated seconds above which the estimate is shown as a warning
 MAX_INDEX = 16
