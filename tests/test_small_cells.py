@@ -71,6 +71,19 @@ def test_small_cell_tiles_the_model_at_the_same_energy(layers):
     assert sorted(occ[sites].tolist()) == sorted(doc.occupancy[sites].tolist())
 
 
+def test_three_layer_o3_cell_tiles_only_where_a_one_slab_stacking_repeats():
+    """The hexagonal O3 cell (3 slabs) has its third vector 3 c_p + v: a one-slab small cell tiles it only
+    if v - 3 v' lies in the small cell's lattice for some stacking v' of its own. sqrt3 does, 3 x 3 not."""
+    doc = Model.build("O3", "Li", "6", layers=3, tm_spec="Ni:1/3,Co:1/3,Mn:1/3")
+    marks = {c["name"]: c["tiles"] for c in distinct_cells(9, doc)}
+    assert marks["3 x 3"] is False
+    assert {c["name"]: c["tiles"] for c in distinct_cells(3, doc)}["sqrt3 x sqrt3 R30"] is True
+    cell = small_cell(doc, [[3, 0], [0, 3]], "tm")
+    assert not cell.tiles and "stacking vector" in cell.reason
+    one = Model.build("O3", "Li", "6", layers=1, tm_spec="Ni:1/3,Co:1/3,Mn:1/3")
+    assert {c["name"]: c["tiles"] for c in distinct_cells(9, one)}["3 x 3"] is True
+
+
 def test_cells_that_do_not_tile_say_why():
     doc = Model.build("O3", "Li", "6", layers=1, tm_spec="Ni:1/2,Mn:1/2")
     cell = small_cell(doc, [[2, 0], [0, 4]], "tm")                   # 2 x 4 does not divide 6 x 6

@@ -52,10 +52,17 @@ def tiles_inplane(H, matrix) -> bool:
     return bool(_in_lattice(hnf_2d(H), np.asarray(matrix)).all())
 
 
-def distinct_cells(index: int, matrix=None) -> list[dict]:
+def tiles_model(model, hnf) -> bool:
+    """True if the small cell `hnf` (one slab for O3/P3, two for P2/O2) tiles `model`'s supercell: in
+    the plane, and along the stacking with some stacking vector of the small cell."""
+    sc = model.supercell
+    return tiles_inplane(hnf, sc.matrix) and _stacking_shift(sc, hnf, sc.host.slabs_per_prim) is not None
+
+
+def distinct_cells(index: int, model=None) -> list[dict]:
     """One cell of every 6mm orbit of the index-`index` superlattices: [{"hnf" (2, 2) rows, "name"
-    (Wood notation), "index", "tiles" (whether it tiles the in-plane supercell `matrix`, when given)}],
-    by name. Within an orbit, a member that tiles `matrix` is preferred."""
+    (Wood notation), "index", "tiles" (whether it tiles `model`'s supercell, when a model is given)}],
+    most compact first. Within an orbit, a member that tiles the model is preferred."""
     from core.orderings.enumeration import hnf_cells
 
     if index < 1:
@@ -67,8 +74,8 @@ def distinct_cells(index: int, matrix=None) -> list[dict]:
     for key, members in orbits.items():
         pick = np.array(key, dtype=np.int64).reshape(2, 2)
         tiles = None
-        if matrix is not None:
-            fits = [H for H in members if tiles_inplane(H, matrix)]
+        if model is not None:
+            fits = [H for H in members if tiles_model(model, H)]
             tiles = bool(fits)
             if fits:
                 pick = fits[0]
@@ -150,7 +157,8 @@ def small_cell(model, hnf, sublattice: str = "tm", composition: str | None = Non
     else:
         v = _stacking_shift(sc, H, small_layers)
         if v is None:
-            reason = f"no stacking of the {name} cell repeats in the model's {sc.layers}-layer cell"
+            reason = (f"no {small_layers}-slab {name} cell repeats along the stacking vector of the model's "
+                      f"{sc.layers}-layer cell; the cells marked ✓ do")
     small_sc = Supercell(sc.host, basis, small_layers, stacking_shift=None if v is None else v)
     occ = model.occupancy[sc.index_of(small_sc.basis_local, small_sc.ijk)].copy()
     small = Model(small_sc, occ, dict(model.oxidation))
@@ -273,4 +281,4 @@ def count_classes(perms, counts) -> int:
 
 
 __all__ = ["distinct_cells", "small_cell", "SmallCell", "tile", "count_classes", "recognition_model",
-           "sublattice_superlattice", "tiles_inplane", "POINT_OPERATIONS"]
+           "sublattice_superlattice", "tiles_inplane", "tiles_model", "POINT_OPERATIONS"]

@@ -321,7 +321,7 @@ class EnumeratePanel(QWidget):
         keep = self.cells.currentData()
         self.cells.blockSignals(True)
         self.cells.clear()
-        for c in distinct_cells(self.index.value(), self.doc.model.supercell.matrix):
+        for c in distinct_cells(self.index.value(), self.doc.model):
             self.cells.addItem(f"{c['name']}  {'✓ tiles the model' if c['tiles'] else '(does not tile)'}",
                                c["hnf"])
         i = self.cells.findData(keep)
