@@ -98,19 +98,22 @@ def test_counts_before_running_match_core_and_parent_differs_from_layer(qtbot, r
 
 
 def test_cancel_leaves_everything_unchanged(qtbot, runner):
-    model = Model.build("O3", "Li", "6", layers=1, tm_spec=NMC, seed=3)
+    """16 TM sites of a 4 x 4 cell holding 2 Li, 4 Ni and 10 Mn: 16!/(2! 4! 10!) = 120120 arrangements,
+    seconds of work per reduction; Cancel stops the worker part way."""
+    model = Model.build("O3", "Li", "8", layers=1, tm_spec="Li:1/8,Ni:1/4,Mn:5/8", seed=3)
     doc, panel = _panel(qtbot, runner, model)
     before = doc.model.occupancy.copy()
-    _set_index(qtbot, panel, 12)
-    _choose(qtbot, panel.cells, "2sqrt3 x 2sqrt3")
+    _set_index(qtbot, panel, 16)
+    _choose(qtbot, panel.cells, "4 x 4")
     _choose(qtbot, panel.symmetry, "both")
     _estimated(qtbot, panel, 2)
-    assert panel.values()["count"] == factorial(12) // factorial(4) ** 3     # 34650
+    assert panel.values()["count"] == factorial(16) // (factorial(2) * factorial(4) * factorial(10)) == 120120
     qtbot.mouseClick(panel.run_btn, Qt.LeftButton)
     assert panel.values()["running"] and panel.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: 0 < panel.progress.value(), timeout=20000)    # the worker has started
     qtbot.mouseClick(panel.cancel_btn, Qt.LeftButton)
     qtbot.waitUntil(lambda: not panel.values()["running"], timeout=20000)
-    assert "Cancelled" in panel.status.text()
+    assert "Cancelled" in panel.status.text() and panel.progress.value() < 1000
     assert panel.rows.rowCount() == 0 and panel.result is None
     assert np.array_equal(doc.model.occupancy, before) and doc.undo_stack.count() == 0
     assert panel.run_btn.isEnabled()
