@@ -128,7 +128,9 @@ def _stacking_shift(sc, H, small_layers: int):
     return None if best is None else best[1].astype(np.int64)
 
 
-def _fractions(model, sites) -> dict[int, Fraction]:
+def sublattice_fractions(model, sublattice: str) -> dict[int, Fraction]:
+    """{species code: fraction of the sublattice's sites} in `model` (vacancies included)."""
+    sites, _ = active_sites(model, sublattice)
     codes, counts = np.unique(model.occupancy[sites], return_counts=True)
     return {int(c): Fraction(int(k), len(sites)) for c, k in zip(codes, counts)}
 
@@ -164,7 +166,7 @@ def small_cell(model, hnf, sublattice: str = "tm", composition: str | None = Non
     small = Model(small_sc, occ, dict(model.oxidation))
     sites, _ = active_sites(small, key)
     big_sites, _ = active_sites(model, key)
-    fr = parse_spec(composition) if composition and composition.strip() else _fractions(model, big_sites)
+    fr = parse_spec(composition) if composition and composition.strip() else sublattice_fractions(model, key)
     what = f"{'TM' if key == 'tm' else 'alkali'} sites of the {name} cell"
     try:
         counts = realise(fr, len(sites), what)
@@ -281,4 +283,5 @@ def count_classes(perms, counts) -> int:
 
 
 __all__ = ["distinct_cells", "small_cell", "SmallCell", "tile", "count_classes", "recognition_model",
-           "sublattice_superlattice", "tiles_inplane", "tiles_model", "POINT_OPERATIONS"]
+           "sublattice_superlattice", "sublattice_fractions", "tiles_inplane", "tiles_model",
+           "POINT_OPERATIONS"]

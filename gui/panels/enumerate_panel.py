@@ -18,6 +18,7 @@ re-rank (sigRerank: the small model and the arrangements; CHGNet on the small ce
 from __future__ import annotations
 
 import csv
+import html
 import time
 
 from PySide6.QtCore import QAbstractTableModel, Qt, QTimer, Signal
@@ -307,12 +308,11 @@ class EnumeratePanel(QWidget):
         return not self.composition.text().strip() and on_screen(self)
 
     def _sublattice_changed(self, *_):
-        from core.orderings.montecarlo import active_sites
-        from core.orderings.small_cells import _fractions
+        from core.orderings.small_cells import sublattice_fractions
         from core.structure.composition import format_spec
 
-        sites, _ = active_sites(self.doc.model, self.sublattice.currentData())
-        self.composition.setPlaceholderText(f"as the model: {format_spec(_fractions(self.doc.model, sites))}")
+        fr = sublattice_fractions(self.doc.model, self.sublattice.currentData())
+        self.composition.setPlaceholderText(f"as the model: {format_spec(fr)}")
         self._fill_cells()
 
     def _fill_cells(self, *_):
@@ -351,8 +351,8 @@ class EnumeratePanel(QWidget):
         except LayerStudioError as exc:
             return self._refuse(str(exc))
         if len(cell.counts) < 2:
-            return self._refuse(f"the {cell.sublattice} sublattice of the {cell.name} cell holds one species: "
-                                "nothing to arrange")
+            return self._refuse(f"the {'TM' if cell.sublattice == 'tm' else 'alkali'} sites of the {cell.name} "
+                                "cell hold one species: nothing to arrange")
         count = count_configurations(cell.model, cell.sublattice)
         if count > MAX_CONFIGURATIONS:
             return self._refuse(f"{count:,} arrangements on the {cell.info['sites']} sites of the {cell.name} "
@@ -363,7 +363,7 @@ class EnumeratePanel(QWidget):
         self.run_btn.setEnabled(self.task is None)
         self.runner.submit(estimate_job, cell, self.symmetries(), label="Enumeration estimate",
                            key="enumerate-estimate", on_result=lambda r, c=cell: self._estimated(c, r),
-                           on_error=self._refuse)
+                           on_error=lambda m, c=cell: self._refuse(m) if c is self.cell else None)
 
     def _count_text(self, cell, count: int) -> str:
         comp = cell.info["composition"]
@@ -371,7 +371,7 @@ class EnumeratePanel(QWidget):
                 f"{'TM' if cell.sublattice == 'tm' else 'alkali'} sites of "
                 f"the {cell.name} cell ({cell.info['layers']} layer{'s' if cell.info['layers'] > 1 else ''})")
         if not cell.tiles:
-            text += f"<br><span style='color:#A05000'>preview and Apply unavailable: {cell.reason}</span>"
+            text += f"<br><span style='color:#A05000'>preview and Apply unavailable: {html.escape(cell.reason)}</span>"
         elif not cell.fixed_repeats:
             text += ("<br><span style='color:#A05000'>the model's other sites do not repeat in this cell; "
                      "the cell holds those at its own translations</span>")
@@ -398,7 +398,7 @@ class EnumeratePanel(QWidget):
         self.problem = message
         self.cell = None
         self.run_btn.setEnabled(False)
-        self.estimate_label.setText(f"<span style='color:#B00000'>{message}</span>")
+        self.estimate_label.setText(f"<span style='color:#B00000'>{html.escape(message)}</span>")
 
     def values(self) -> dict:
         """What the panel shows, as numbers: arrangements, classes per symmetry (None until estimated),
