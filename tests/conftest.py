@@ -90,6 +90,13 @@ def messages(monkeypatch):
     return seen
 
 
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's real settings (window layout, recent files), and no test sees
+    what another one saved: each starts from an empty settings directory (child processes inherit it)."""
+    monkeypatch.setenv("LAYERSTUDIO_SETTINGS_DIR", str(tmp_path_factory.mktemp("settings")))
+
+
 @pytest.fixture
 def isolated_settings(tmp_path, monkeypatch):
     from gui import settings

@@ -227,3 +227,28 @@ def test_charge_panel_moments_along_the_path(qtbot):
     assert np.all(np.abs(mn - 3.0) < 0.5)   # Mn4+ d3 throughout
     assert rows[0]["oxidation_counts"] == {"Mn4+": 2}
     assert "x = 0.000: Mn4+ 2" in box.status.text()
+
+
+@pytest.mark.slow
+def test_force_field_tab_loads_the_model_before_the_first_job(qtbot):
+    """Bringing the Force field tab to the top starts its child and loads CHGNet there (a covered tab
+    loads nothing); the first job after that answers in a fraction of the load time."""
+    import time
+
+    w = make_window(qtbot, li2mno3(), install_panels=True)
+    wait_engine(qtbot, w)
+    panel = w.panels.forcefield
+    lane = w.runner.lanes["forcefield"]
+    qtbot.wait(200)
+    assert not lane._alive() and not lane.busy()   # covered tab: no child, no model
+    started = time.monotonic()
+    w.panels.show_dock("forcefield")
+    qtbot.waitUntil(lane.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not lane.busy(), timeout=LONG)
+    load_s = time.monotonic() - started
+    pid = lane._proc.pid
+    click(qtbot, panel.point_btn)
+    idle(qtbot, panel)
+    assert panel.result is not None, panel.status.text()
+    print(f"force-field load {load_s:.1f} s, first job after it {panel.latencies[0]:.2f} s")
+    assert panel.latencies[0] < load_s / 2 and lane._proc.pid == pid and lane.restarts == 0

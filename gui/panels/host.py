@@ -114,7 +114,7 @@ class PanelHost(QObject):
         self.enumerate.sigRerank.connect(self.rerank_list)
         doc.sigDisplayedChanged.connect(self._displayed_changed)
         # only panels really on screen compute: a dock says when its tab comes to the top
-        for key in ("migration", "charge", "xrd"):
+        for key in ("migration", "charge", "xrd", "forcefield"):
             panel = getattr(self, key)
             self.docks[key].visibilityChanged.connect(panel.screen_changed)
         self.migration.sigPathSelected.connect(self.overlay.set_path)

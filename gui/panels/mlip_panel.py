@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,9 +40,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.mlip.jobs import neb_job, relax_with_moments, rerank_job
+from core.mlip.jobs import load_model, neb_job, relax_with_moments, rerank_job
 
 from .style import CURVE
+from .visibility import on_screen
 
 #: O moment (muB) above which an oxygen counts as holed (oxidised) in the O-hole map.
 O_HOLE_MUB = 0.2
@@ -133,6 +134,9 @@ class ForceFieldPanel(QWidget):
         self.rerank_table = None
         self.progress_items: list = []
         self.readout = ForceFieldReadout()
+        self._warmed = False          # the child was started and the model loaded when the tab came up
+        self._warm_timer = QTimer(self, singleShot=True, interval=400)
+        self._warm_timer.timeout.connect(self._warm)
 
         self.model_box = QComboBox()
         for text, key in MODELS:
@@ -222,6 +226,21 @@ class ForceFieldPanel(QWidget):
         doc.sigSitesChanged.connect(lambda _sites: self.sigOxygenMoments.emit(None, None))
 
     # ------------------------------------------------------------------ running
+    def screen_changed(self, visible: bool) -> None:
+        """Its dock's tab came to the top: start the force-field child and load the model there now, so the
+        first job a user starts does not wait for it (CHGNet: about 17 s for a cold first job here, about 1 s
+        for later ones). Nothing is loaded for a user who never opens this tab."""
+        # the window's first show passes every tab through the top: load only if it stays there a moment
+        if visible and not self._warmed:
+            self._warm_timer.start()
+        else:
+            self._warm_timer.stop()
+
+    def _warm(self) -> None:
+        if not self._warmed and on_screen(self):
+            self._warmed = True
+            forcefield_lane(self.runner).warm(load_model, self.spec())
+
     def spec(self) -> str:
         return self.model_box.currentData()
 
