@@ -173,6 +173,13 @@ def cmd_charge(args) -> int:
     return 0
 
 
+def _replicas_arg(text: str):
+    """--replicas: 'auto' (None) or a whole number 1..64."""
+    if str(text).strip().lower() == "auto":
+        return None
+    return arg.int_range(1, 64)(text)
+
+
 def cmd_anneal(args) -> int:
     from core.orderings.montecarlo import run_anneal
     from core.orderings.recognition import recognise
@@ -183,7 +190,7 @@ def cmd_anneal(args) -> int:
                      spread=args.spread)
     model.set_occupancy(res.best_occupancy)
     model.metadata.update({"annealed": {"sweeps": args.sweeps, "seed": args.seed, "sublattice": args.sublattice,
-                                        "replicas": args.replicas, "schedule": args.schedule,
+                                        "replicas": res.replicas, "schedule": args.schedule,
                                         "best_energy_eV": res.best_energy}})
     msg = _write_model(model, args.output)
     rec = recognise(model)
@@ -389,11 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="kT profile: anneal = hot, linger 60%% of the sweeps between t_start/2.5 and "
                          "t_start/5, quench; geometric / linear from t_start to t_end; tempering = fixed "
                          "geometric ladder t_end..t_start over the replicas (parallel tempering)")
-    sp.add_argument("--replicas", type=arg.int_range(1, 64), default=1, metavar="K",
-                    help="replicas (1..64) exchanging configurations between neighbouring temperatures "
+    sp.add_argument("--replicas", type=_replicas_arg, default=None, metavar="K",
+                    help="replicas (1..64, or auto) exchanging configurations between neighbouring temperatures "
                          "(replica exchange); with the anneal/geometric/linear schedules the hottest starts at "
-                         "t_start and rung k runs at SPREAD^(k/(K-1)) times the coldest. Default 1 (plain "
-                         "simulated annealing)")
+                         "t_start and rung k runs at SPREAD^(k/(K-1)) times the coldest. Default auto: plain "
+                         "simulated annealing (K = 1) for one swap group of ions; for coupled sublattices "
+                         "(--sublattice all/mixed with two mixed groups) or vacancies among the swapping species "
+                         "(TM vacancies, Li/Na-vacancy orderings) replica exchange with K = 1.5 sqrt(active "
+                         "sites), 8..32 (SA alone stops above the ground state there; bench/montecarlo.py)")
     sp.add_argument("--spread", type=arg.float_range(1.0, 100.0, lo_open=False), default=3.0, metavar="F",
                     help="hottest / coldest kT of the replica ladder for the annealing schedules (default 3)")
     sp.add_argument("--supercell", default=None, metavar="SPEC", type=arg.supercell_spec,

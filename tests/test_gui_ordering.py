@@ -58,8 +58,9 @@ def test_spin_boxes_ignore_wheel_unless_focused(qtbot, runner):
     qtbot.waitUntil(panel.isActiveWindow, timeout=2000)
     panel.replicas.setFocus()
     qtbot.waitUntil(panel.replicas.hasFocus, timeout=2000)
+    before = panel.replicas.value()
     _wheel(panel.replicas)
-    assert panel.replicas.value() == 2
+    assert panel.replicas.value() == before + 1
 
 
 def test_apply_on_screen_at_1280x800_and_cell_overlay(qtbot):
@@ -87,3 +88,20 @@ def test_apply_on_screen_at_1280x800_and_cell_overlay(qtbot):
     assert len(xs) == 4 * 12   # two edges (u, v) from each of the 12 lattice points
     w.act_cell.trigger()
     assert view.cell_info is None
+
+
+def test_replicas_default_to_auto_and_coupled_vacancy_runs_use_replica_exchange(qtbot, runner):
+    from core.orderings.montecarlo import auto_replicas
+    from gui.panels.mc_panel import MonteCarloPanel
+
+    m = Model.build("O3", "Li", [[3, 0], [0, 4]], tm_spec="Mn:5/6,Va:1/6", alkali_spec="Li:2/3", seed=4)
+    panel = MonteCarloPanel(Document(m), runner)
+    qtbot.addWidget(panel)
+    assert panel.replicas.value() == 0 and panel.replicas.text() == "auto"
+    panel.sublattice.setCurrentIndex(panel.sublattice.findData("all"))
+    panel.sweeps.setValue(200)
+    with qtbot.waitSignal(panel.sigRunFinished, timeout=60000):
+        panel.start_btn.click()
+    # TM vacancies beside a partly filled Li layer: replica exchange, as `layerstudio anneal` does by default
+    assert panel.result.replicas == auto_replicas(m, "all") >= 8
+    assert "replicas" in panel.status.text()

@@ -75,8 +75,10 @@ def test_every_preset_named(name, kw, label, wood):
         assert r["superlattice"]["name"] == wood
     # the ribbon's lattice (i - 2j) % 5 == 0 has index 5
     assert r["superlattice"]["index"] == {"ribbon": 5, "flower": 12, "zigzag": 4, "stripe": 2}.get(name, 3)
-    assert len(r["per_layer"]) == m.supercell.layers
-    assert all(p["label"] == label for p in r["per_layer"])
+    tm_layers = [p for p in r["per_layer"] if p["kind"] == "tm"]
+    assert len(tm_layers) == m.supercell.layers
+    assert all(p["label"] == label for p in tm_layers)
+    assert len([p for p in r["per_layer"] if p["kind"] == "alkali"]) == m.supercell.layers
 
 
 def _transformed(m, rot: int, shift):

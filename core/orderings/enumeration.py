@@ -252,34 +252,26 @@ def _group_arrangements(groups, codes_counts, batch):
         yield np.concatenate([np.repeat(a, len(B), axis=0), np.tile(B, (len(a), 1))], axis=1)
 
 
-def small_cell_ground_states(model, sublattice: str = "tm", *, max_index: int = 12,
-                             max_configurations: int = 2_000_000, batch: int = 16384) -> list[dict]:
-    """Lowest Ewald energy among arrangements that repeat in a small in-plane cell, tiled into `model`.
+def commensurate_cells(model, sublattice: str = "tm", *, max_index: int = 12, indices=None):
+    """Yield every small cell in which arrangements of `sublattice` can repeat inside `model`.
 
-    Every sublattice of index d <= max_index of the in-plane lattice that the supercell's own lattice
-    lies in (so the small cell tiles the supercell) and on which every sublattice's composition is
-    integral is enumerated exhaustively (the sublattices of `sublattice` jointly; for "all", the TM and
-    alkali layers together), each with its own Ewald engine. The sites that do not move must repeat
-    in the small cell. This gives the exact ground state among orderings of period index <= max_index,
-    an independent upper bound for Monte Carlo on the supercell (and the ground state whenever the
-    true ordering is that small).
-
-    Returns [{"index", "cell" (2, 2) rows, "energy_eV" of the supercell, "energy_eV_per_MO2",
-    "occupancy" (N,) int8 tiled into `model`, "arrangements"}], lowest first (one entry per cell).
+    Every sublattice of index d <= max_index (or d in `indices`) of the in-plane lattice that the
+    supercell's own lattice lies in (so the small cell tiles the supercell), on which every swap group's
+    composition is integral and in which the fixed sites repeat. Yields dicts {"index", "cell" (HNF rows),
+    "model" (the small cell's Model, active sites as in `model`'s first repeat), "small_of_big" (N,)
+    small site of every big site, "groups" [small active sites (m,) per swap group], "counts"
+    [(codes, counts) per group], "repeats"}.
     """
-    from core.energy.ewald import get_engine
     from core.orderings.superlattice import coset_labels
     from core.structure.model import Model
-    from core.structure.species import charge_by_code
     from core.structure.supercell import Supercell
 
     sc = model.supercell
     sites, group = active_sites(model, sublattice)
     groups = [sites[group == g] for g in np.unique(group)]
     det = sc.det
-    qtab = charge_by_code(model.oxidation)
-    out = []
-    for d in range(1, max_index + 1):
+    wanted = range(1, max_index + 1) if indices is None else sorted(int(d) for d in indices)
+    for d in wanted:
         if det % d:
             continue
         rep = det // d
@@ -302,42 +294,68 @@ def small_cell_ground_states(model, sublattice: str = "tm", *, max_index: int = 
                 occ_small = model.occupancy[big_of_small].copy()
                 if not np.array_equal(occ_small[small_of_big][fixed], model.occupancy[fixed]):
                     continue  # the fixed sites do not repeat in this cell
-                small_active = np.zeros(small_sc.n_sites, bool)
-                small_active[small_of_big[sites]] = True
                 sgroups = [np.unique(small_of_big[gs]) for gs in groups]
-                total = 1
-                for (_codes, counts), gs in zip(ccs, sgroups):
-                    n = len(gs)
-                    for k in counts:
-                        total *= comb(n, int(k))
-                        n -= int(k)
-                if total > max_configurations:
-                    continue
-                small = Model(small_sc, occ_small, dict(model.oxidation))
-                eng = get_engine(small_sc)
-                act = np.concatenate(sgroups)
-                q = small.charges()
-                q_fixed = q.copy()
-                q_fixed[act] = 0.0
-                phi_fixed = eng.potential(q_fixed)
-                e_fixed = 0.5 * float(q_fixed @ phi_fixed)
-                Mact = eng.submatrix(act, act)
-                best_e, best_a = np.inf, None
-                for A in _group_arrangements(sgroups, ccs, batch):
-                    Q = qtab[A]
-                    E = e_fixed + Q @ phi_fixed[act] + 0.5 * np.einsum("bi,ij,bj->b", Q, Mact, Q)
-                    i = int(np.argmin(E))
-                    if E[i] < best_e:
-                        best_e, best_a = float(E[i]), A[i].copy()
-                occ_small[act] = best_a
-                occ = occ_small[small_of_big].astype(np.int8)
-                e_big = best_e * rep
-                out.append({"index": d, "cell": H.tolist(), "energy_eV": e_big,
-                            "energy_eV_per_MO2": e_big / model.formula_units(), "occupancy": occ,
-                            "arrangements": int(total)})
+                for (codes, counts), gs in zip(ccs, sgroups):   # the group's composition, in order
+                    occ_small[gs] = np.repeat(np.array(codes, dtype=np.int8), counts)
+                yield {"index": d, "cell": H, "model": Model(small_sc, occ_small, dict(model.oxidation)),
+                       "small_of_big": small_of_big, "groups": sgroups, "counts": ccs, "repeats": rep}
+
+
+def small_cell_ground_states(model, sublattice: str = "tm", *, max_index: int = 12,
+                             max_configurations: int = 2_000_000, batch: int = 16384) -> list[dict]:
+    """Lowest Ewald energy among arrangements that repeat in a small in-plane cell, tiled into `model`.
+
+    Every cell of `commensurate_cells` (index <= max_index) with at most `max_configurations` joint
+    arrangements is enumerated exhaustively (the sublattices of `sublattice` jointly; for "all", the TM
+    and alkali layers together), each with its own Ewald engine. This gives the exact ground state among
+    orderings of period index <= max_index, an independent upper bound for Monte Carlo on the supercell
+    (and the ground state whenever the true ordering is that small).
+
+    Returns [{"index", "cell" (2, 2) rows, "energy_eV" of the supercell, "energy_eV_per_MO2",
+    "occupancy" (N,) int8 tiled into `model`, "arrangements"}], lowest first (one entry per cell).
+    """
+    from core.energy.ewald import get_engine
+    from core.structure.species import charge_by_code
+
+    qtab = charge_by_code(model.oxidation)
+    out = []
+    for cell in commensurate_cells(model, sublattice, max_index=max_index):
+        sgroups, ccs = cell["groups"], cell["counts"]
+        total = 1
+        for (_codes, counts), gs in zip(ccs, sgroups):
+            n = len(gs)
+            for k in counts:
+                total *= comb(n, int(k))
+                n -= int(k)
+        if total > max_configurations:
+            continue
+        small = cell["model"]
+        occ_small = small.occupancy.copy()
+        eng = get_engine(small.supercell)
+        act = np.concatenate(sgroups)
+        q = small.charges()
+        q_fixed = q.copy()
+        q_fixed[act] = 0.0
+        phi_fixed = eng.potential(q_fixed)
+        e_fixed = 0.5 * float(q_fixed @ phi_fixed)
+        Mact = eng.submatrix(act, act)
+        best_e, best_a = np.inf, None
+        for A in _group_arrangements(sgroups, ccs, batch):
+            Q = qtab[A]
+            E = e_fixed + Q @ phi_fixed[act] + 0.5 * np.einsum("bi,ij,bj->b", Q, Mact, Q)
+            i = int(np.argmin(E))
+            if E[i] < best_e:
+                best_e, best_a = float(E[i]), A[i].copy()
+        occ_small[act] = best_a
+        occ = occ_small[cell["small_of_big"]].astype(np.int8)
+        e_big = best_e * cell["repeats"]
+        out.append({"index": cell["index"], "cell": cell["cell"].tolist(), "energy_eV": e_big,
+                    "energy_eV_per_MO2": e_big / model.formula_units(), "occupancy": occ,
+                    "arrangements": int(total)})
     out.sort(key=lambda r: r["energy_eV"])
     return out
 
 
 __all__ = ["count_configurations", "enumerate_orderings", "estimate_enumeration", "site_permutations",
-           "MAX_CONFIGURATIONS", "SYMMETRIES", "small_cell_ground_states", "hnf_cells"]
+           "MAX_CONFIGURATIONS", "SYMMETRIES", "small_cell_ground_states", "hnf_cells",
+           "commensurate_cells"]

@@ -141,14 +141,31 @@ def default_schedule(scale: float, soft_scale: float | None = None) -> tuple[flo
     return 0.3 * scale, 0.003 * soft
 
 
-def make_temperatures(sweeps: int, t_start: float, t_end: float) -> np.ndarray:
+def make_temperatures(sweeps: int, t_start: float, t_end: float, soft_start: float | None = None) -> np.ndarray:
     """Per-sweep kT (eV): geometric from t_start to t_hi = t_start / 2.5 over the first 15 %, slowly
     through the ordering region t_hi -> t_lo = t_start / 5 over the next 60 % (for Li/Mn formal
-    charges that is 5.5 -> 2.8 eV around the transition near 4 eV), then a quench to t_end."""
+    charges that is 5.5 -> 2.8 eV around the transition near 4 eV), then a quench to t_end.
+
+    soft_start: the t_start of a softer coupled sublattice (e.g. 0.3 J of a Na/vacancy layer beside a
+    Ni/Mn layer, J four times smaller). When its window lies below the first, the run lingers in both:
+    10 % down to t_start / 2.5, 25 % through the stiff window, 10 % down to soft_start / 2.5, 45 %
+    through the soft window, 10 % quench. A single window passes the soft ordering in the quench, which
+    leaves one Na layer in a competing arrangement (bench/montecarlo.py)."""
     if sweeps < 8:
         return np.geomspace(t_start, t_end, max(sweeps, 1))
     t_hi = max(t_end, t_start / 2.5)
     t_lo = max(t_end, t_start / 5.0)
+    if soft_start is not None and soft_start / 2.5 < t_lo and sweeps >= 20:
+        s_hi = max(t_end, soft_start / 2.5)
+        s_lo = max(t_end, soft_start / 5.0)
+        parts = [(t_start, t_hi, 0.10), (t_hi, t_lo, 0.25), (t_lo, s_hi, 0.10), (s_hi, s_lo, 0.45)]
+        segs, used = [], 0
+        for a, b, f in parts:
+            k = max(1, int(f * sweeps))
+            segs.append(np.geomspace(a, b, k))
+            used += k
+        segs.append(np.geomspace(s_lo, t_end, max(1, sweeps - used)))
+        return np.concatenate(segs)[:sweeps]
     a = max(1, int(0.15 * sweeps))
     b = max(1, int(0.60 * sweeps))
     c = sweeps - a - b
@@ -160,7 +177,7 @@ SCHEDULES = ("anneal", "geometric", "linear", "tempering")
 
 
 def ladder(sweeps: int, t_start: float, t_end: float, schedule: str = "anneal", replicas: int = 1,
-           spread: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+           spread: float = 3.0, soft_start: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(profile (sweeps,), factors (replicas,)): replica k runs at kT = profile[s] * factors[k] (eV) in
     sweep s; the factored form keeps memory at one float per sweep whatever the number of replicas.
     See `schedule_temperatures` for the schedules."""
@@ -180,7 +197,8 @@ def ladder(sweeps: int, t_start: float, t_end: float, schedule: str = "anneal", 
     # the hottest rung starts at t_start, the coldest ends at t_end
     top = t_start / spread if K > 1 else t_start
     if key == "anneal":
-        prof = make_temperatures(sweeps, top, t_end)
+        soft = None if soft_start is None else soft_start * top / t_start   # shifted like the stiff window
+        prof = make_temperatures(sweeps, top, t_end, soft)
     elif key == "geometric":
         prof = np.geomspace(top, t_end, sweeps)
     else:
@@ -205,6 +223,31 @@ def schedule_temperatures(sweeps: int, t_start: float, t_end: float, schedule: s
     return fac[:, None] * prof[None, :]
 
 
+AUTO_REPLICAS = (8, 32)   # range of the automatic replica count
+
+
+def needs_replicas(model, sublattice: str) -> bool:
+    """True when plain annealing is not reliable: several coupled swap groups (e.g. TM and alkali layers
+    together) or vacancies among the swapping species (vacancy orderings: TM vacancies, Na/vacancy)."""
+    from core.structure.species import VACANCY
+    sites, group = active_sites(model, sublattice)
+    occ = model.occupancy[sites]
+    live = [g for g in np.unique(group) if len(np.unique(occ[group == g])) > 1]
+    return len(live) > 1 or any(bool((occ[group == g] == VACANCY).any()) for g in live)
+
+
+def auto_replicas(model, sublattice: str) -> int:
+    """Replica count used when none is given: 1 (plain simulated annealing, reliable for one swap group of
+    ions, e.g. Li/Mn or Ni/Co/Mn) unless `needs_replicas`; then K = 1.5 sqrt(n active sites) clipped to
+    AUTO_REPLICAS (the energy fluctuations grow as sqrt(n), so a ladder of fixed spread needs K ~ sqrt(n)
+    rungs to keep the exchange acceptance)."""
+    if not needs_replicas(model, sublattice):
+        return 1
+    n = len(active_sites(model, sublattice)[0])
+    lo, hi = AUTO_REPLICAS
+    return int(np.clip(np.ceil(1.5 * np.sqrt(n)), lo, hi))
+
+
 def _aborted(abort) -> bool:
     if abort is None:
         return False
@@ -216,7 +259,7 @@ def _aborted(abort) -> bool:
 def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
            t_start: float | None = None, t_end: float | None = None, abort=None,
            keep: int = 5, distinct_tol: float = 1e-6, progress_every: float = 0.05,
-           engine=None, replicas: int = 1, schedule: str = "anneal", spread: float = 3.0,
+           engine=None, replicas: int | None = None, schedule: str = "anneal", spread: float = 3.0,
            exchange_attempts: int = 2000, shift_moves: bool = True) -> Iterator[AnnealProgress | AnnealResult]:
     """Simulated annealing / replica exchange generator: yields AnnealProgress records, then one AnnealResult.
 
@@ -224,8 +267,9 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     sweeps: sweeps per replica (one attempt per active site each); seed: reproducible runs; sublattice:
     see `active_sites`; t_start / t_end: kT in eV (default from the energy scale, `default_schedule`);
     replicas, schedule, spread: the temperature of every replica at every sweep
-    (`schedule_temperatures`); with replicas > 1 neighbouring rungs try to exchange their
-    configurations after about `exchange_attempts` swap attempts per replica, accepted with
+    (`schedule_temperatures`); replicas None (default): `auto_replicas` (replica exchange for coupled
+    sublattices and vacancy orderings, plain annealing otherwise); with replicas > 1 neighbouring
+    rungs try to exchange their configurations after about `exchange_attempts` swap attempts per replica, accepted with
     probability min(1, exp((1/kT_i - 1/kT_j)(E_i - E_j))) (Swendsen and Wang, Phys. Rev. Lett. 57,
     2607 (1986); Hukushima and Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996)).
     shift_moves: between kernel calls, also move one sublattice of one slab, or all sublattices of a
@@ -247,7 +291,7 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     sweeps = int(sweeps)
     if not 1 <= sweeps <= MAX_SWEEPS:
         raise AnnealError(f"sweeps must be 1..{MAX_SWEEPS:,}, not {sweeps}")
-    K = int(replicas)
+    K = auto_replicas(model, sublattice) if replicas is None else int(replicas)
     if K < 1 or K > 64:
         raise AnnealError("replicas must be between 1 and 64")
     sites, group = active_sites(model, sublattice)
@@ -260,12 +304,15 @@ def anneal(model, *, sweeps: int = 20000, seed: int = 0, sublattice: str = "tm",
     sites, group = sites[order], group[order]
     bounds = np.searchsorted(group, group, side="left"), np.searchsorted(group, group, side="right")
     glo, ghi = (np.ascontiguousarray(b, dtype=np.int64) for b in bounds)
+    soft_start = None
     if t_start is None or t_end is None:
         scales = coupling_scales(model, sites, group)
         ts, te = default_schedule(max(scales), min(scales))
+        if t_start is None and len(scales) > 1:
+            soft_start = default_schedule(min(scales))[0]   # a second window for the softer sublattice
         t_start = ts if t_start is None else t_start
         t_end = te if t_end is None else t_end
-    prof, fac = ladder(sweeps, float(t_start), float(t_end), schedule, K, spread)
+    prof, fac = ladder(sweeps, float(t_start), float(t_end), schedule, K, spread, soft_start)
     sp0 = occ0[sites].astype(np.int8)
     engine = engine or get_engine(model.supercell)
     q_full = charges_of(model)
@@ -490,4 +537,4 @@ def run_anneal(model, **kw) -> AnnealResult:
 
 __all__ = ["anneal", "run_anneal", "schedule_temperatures", "ladder", "SCHEDULES", "AnnealProgress", "AnnealResult",
            "AnnealError", "active_sites", "make_temperatures", "default_schedule", "coupling_scale",
-           "coupling_scales", "SUBLATTICES"]
+           "coupling_scales", "SUBLATTICES", "auto_replicas", "needs_replicas"]

@@ -117,32 +117,23 @@ def _analyse(model, layer, with_layers: bool) -> dict:
         for a in codes}
     out["mean_neighbours"] = {f"{SPECIES[a]}-{SPECIES[b]}": float(like_counts[b][occ == a].mean())
                               for a in codes for b in codes}
-    ns = len(SPECIES)
-    wc = {}
-    alphas = []  # |alpha| / threshold, threshold = max(SRO_DISORDER, 3 sigma of a random arrangement)
-    for s in range(3):
-        pair = np.bincount((occ[:, None] * ns + nb[s]).ravel(), minlength=ns * ns).reshape(ns, ns)
-        for _ia, a in enumerate(codes):
-            row = pair[a].sum()
-            for ib, b in enumerate(codes):
-                alpha = 1.0 - (pair[a, b] / row) / frac[ib] if row else 0.0
-                wc.setdefault(f"{SPECIES[a]}-{SPECIES[b]}", []).append(float(alpha))
-                if len(codes) > 1 and row:
-                    # binomial estimate of P(B | A neighbour) from `row` neighbour draws
-                    sigma = np.sqrt(frac[ib] * (1.0 - frac[ib]) / row) / frac[ib]
-                    alphas.append(abs(alpha) / max(SRO_DISORDER, 3.0 * sigma))
+    wc, max_alpha = _warren_cowley(occ, nb, codes, frac)
     out["warren_cowley"] = wc
     if len(codes) > 1:
         iso = (nb[0][occ == minority] == majority).all(axis=1).mean()
     else:
         iso = 0.0
     out["isolated_minority_fraction"] = float(iso)
-    scores = _motif_scores(occ, nb, codes, counts, minority)
-    out["motif_scores"] = scores
-    max_alpha = max(alphas) if alphas else 0.0
     layers = list(range(sc.layers)) if layer is None else [int(layer)]
     sl = find_superlattice(sc, [ELEMENT_CODE[model.occupancy[sc.layer_sites(L)]] for L in layers])
-    out["superlattice"] = {k: sl[k] for k in ("matrix", "name", "index", "hnf")}
+    interior = None
+    if sl.get("domain_of") is not None and len(sl["domain_of"]) == len(layers):
+        # antiphase domains: judge motifs on the sites inside a domain (first two shells in one registry)
+        reg = np.concatenate(sl["domain_of"])
+        interior = np.all([(reg[sh] == reg[:, None]).all(axis=1) for sh in shells[:2]], axis=0)
+    scores = _motif_scores(occ, nb, codes, counts, minority, interior)
+    out["motif_scores"] = scores
+    out["superlattice"] = {k: sl.get(k) for k in ("matrix", "name", "index", "hnf", "domains")}
     out["periodic_fit"] = sl["fit"]
     motif = _motif_of(scores)
     if motif in (None, "honeycomb") and _capped(model, layer, sl):
@@ -154,12 +145,97 @@ def _analyse(model, layer, with_layers: bool) -> dict:
             out["per_layer"] = [_layer_entry(out, layers[0])]
         else:
             out["per_layer"] = [_layer_entry(_analyse(model, L, False), L) for L in layers]
+        out["per_layer"] += [alkali_layer(model, L) for L in layers]
     return out
 
 
 def _layer_entry(r: dict, layer: int) -> dict:
-    return {"layer": int(layer), "label": r["label"], "confidence": r["confidence"], "motif": r["motif"],
-            "superlattice": r["superlattice"]}
+    return {"layer": int(layer), "kind": "tm", "label": r["label"], "confidence": r["confidence"],
+            "motif": r["motif"], "superlattice": r["superlattice"]}
+
+
+def _warren_cowley(occ, nb, codes, frac) -> tuple[dict, float]:
+    """({"A-B": [alpha_1, alpha_2, alpha_3]}, max |alpha| / threshold) over the first three shells;
+    threshold = max(SRO_DISORDER, 3 sigma of a random arrangement of this size)."""
+    ns = len(SPECIES)
+    wc: dict = {}
+    alphas = []
+    for s in range(3):
+        pair = np.bincount((occ[:, None] * ns + nb[s]).ravel(), minlength=ns * ns).reshape(ns, ns)
+        for a in codes:
+            row = pair[a].sum()
+            for ib, b in enumerate(codes):
+                alpha = 1.0 - (pair[a, b] / row) / frac[ib] if row else 0.0
+                wc.setdefault(f"{SPECIES[a]}-{SPECIES[b]}", []).append(float(alpha))
+                if len(codes) > 1 and row:
+                    # binomial estimate of P(B | A neighbour) from `row` neighbour draws
+                    sigma = np.sqrt(frac[ib] * (1.0 - frac[ib]) / row) / frac[ib]
+                    alphas.append(abs(alpha) / max(SRO_DISORDER, 3.0 * sigma))
+    return wc, (max(alphas) if alphas else 0.0)
+
+
+def _alkali_tables(supercell, layer: int):
+    """Alkali-layer sublattices of slab `layer` (one per basis site: one in O3/O2, Na_e and Na_f in P2):
+    [(sites (n,) in translation order, role, shells: three (n, 6) positions into sites)], cached."""
+    from core.structure.hosts import ALKALI_ROLES
+    per = _TABLES.setdefault(supercell, {})
+    key = ("alkali", int(layer))
+    if key not in per:
+        sites = supercell.layer_sites(int(layer), ALKALI_ROLES)
+        subs = []
+        for b in np.unique(supercell.basis_local[sites]):
+            sub = sites[supercell.basis_local[sites] == b]
+            pos = -np.ones(supercell.n_sites, dtype=np.int64)
+            pos[sub] = np.arange(len(sub))
+            subs.append((sub, str(supercell.role[sub[0]]), [pos[supercell.inplane_shell(sub, k)] for k in (1, 2, 3)]))
+        per[key] = subs
+    return per[key]
+
+
+ROLE_NAMES = {"prism_e": "Na_e", "prism_f": "Na_f", "alkali_oct": "oct", "prism": "prism"}
+
+
+def alkali_layer(model, layer: int) -> dict:
+    """Ordering of the alkali layer above TM slab `layer` (ions and vacancies), as a per_layer entry.
+
+    The superlattice is found on all of the layer's sites together (in P2 the Na_e and Na_f
+    sublattices share it, so an ordering spread over both is one superlattice). A motif applies when
+    one sublattice alone holds the mixture (an O3 Li/vacancy layer, or Na on Na_e sites only); the
+    Warren-Cowley parameters of each mixed sublattice decide disordered / short-range order otherwise.
+    Returns {layer, kind "alkali", label (a motif, a superlattice name, "disordered", "short-range
+    order", "full" or "empty"), confidence, motif, superlattice, sites {role: fraction of its sites
+    holding an ion}}.
+    """
+    sc = model.supercell
+    subs = _alkali_tables(sc, layer)
+    occs = [ELEMENT_CODE[model.occupancy[sub]].astype(np.int64) for sub, _r, _s in subs]
+    out = {"layer": int(layer), "kind": "alkali", "motif": None,
+           "sites": {ROLE_NAMES.get(r, r): float((o != VACANCY).mean()) for o, (_s, r, _sh) in zip(occs, subs)}}
+    allocc = np.concatenate(occs)
+    if len(np.unique(allocc)) < 2:
+        full = bool((allocc != VACANCY).all())
+        out.update({"label": "full" if full else "empty", "confidence": 1.0,
+                    "superlattice": {"matrix": None, "name": None, "index": 1, "hnf": None}})
+        return out
+    sl = find_superlattice(sc, occs)
+    out["superlattice"] = {k: sl.get(k) for k in ("matrix", "name", "index", "hnf", "domains")}
+    mixed = [k for k, o in enumerate(occs) if len(np.unique(o)) > 1]
+    scores: dict = {}
+    max_alpha = 0.0
+    for k in mixed:
+        o = occs[k]
+        nb = [o[sh] for sh in subs[k][2]]
+        codes, counts = np.unique(o, return_counts=True)
+        max_alpha = max(max_alpha, _warren_cowley(o, nb, codes, counts / len(o))[1])
+        if len(mixed) == 1:
+            frac = counts / len(o)
+            order = np.argsort(counts, kind="stable")
+            major = [c for c in order if frac[c] >= 0.05] or list(order)
+            scores = _motif_scores(o, nb, codes, counts, int(codes[major[0]]))
+    motif = _motif_of(scores)
+    out["motif"] = motif
+    out["label"], out["confidence"] = _label(motif, scores, sl, 2, max_alpha)
+    return out
 
 
 def _label(motif, scores, sl, n_species, max_alpha) -> tuple[str, float]:
@@ -245,11 +321,15 @@ def _capped(model, layer, sl) -> bool:
     return bool(is_cap[held].mean() >= 0.5)
 
 
-def _motif_scores(occ, nb, codes, counts, minority) -> dict[str, float]:
+def _motif_scores(occ, nb, codes, counts, minority, interior=None) -> dict[str, float]:
+    """Fraction of centre sites matching each motif (centre sites inside a domain when `interior`
+    (n,) bool is given and holds some)."""
     scores: dict[str, float] = {}
     if len(codes) < 2:
         return scores
     c = occ == minority
+    if interior is not None and (c & interior).any():
+        c = c & interior
     n1, n2, n3 = (x[c] for x in nb)
     if c.any():
         same1 = (n1 == n1[:, :1]).all(axis=1) & (n1[:, 0] != minority)
@@ -272,4 +352,4 @@ def _motif_scores(occ, nb, codes, counts, minority) -> dict[str, float]:
     return scores
 
 
-__all__ = ["recognise", "LABELS", "MOTIFS", "ring_centres"]
+__all__ = ["recognise", "alkali_layer", "LABELS", "MOTIFS", "ring_centres"]

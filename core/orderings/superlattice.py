@@ -226,7 +226,11 @@ def find_superlattice(supercell, layers_occ: list[np.ndarray]) -> dict:
     ``supercell.layer_sites(L)``). Returns {matrix (2, 2) basis rows in a1, a2 units or None, hnf,
     index, name, fit (confidence: fraction of sites on the majority species of their coset; when no
     superlattice is accepted, the best normalised overlap of a non-trivial translation), random_fit,
-    overlap_max}.
+    overlap_max, domains (1; k >= 2 for antiphase domains, see `_domain_fit`; None without a
+    superlattice), domain_of (per layer, (n,) registry of every site when domains were needed, else None)}.
+    With antiphase domains (one decoration shifted by a translation that is not a period) the coset
+    fit fails although every domain is perfect; the fit then lets every site take the registry of
+    its neighbourhood and is accepted if it stands clear of the same procedure on a shuffled layer.
     """
     grid, shape, reps, inv = _group(supercell)
     n = len(reps)
@@ -235,6 +239,8 @@ def find_superlattice(supercell, layers_occ: list[np.ndarray]) -> dict:
     codes_all = []
     for occ in layers_occ:
         codes, local = np.unique(np.asarray(occ), return_inverse=True)
+        if len(codes) < 2 and len(layers_occ) > 1:
+            continue   # a uniform layer / sublattice repeats under every translation: no information
         codes_all.append((codes, local))
         c = np.bincount(local) / n
         rand = float((c ** 2).sum())
@@ -249,7 +255,7 @@ def find_superlattice(supercell, layers_occ: list[np.ndarray]) -> dict:
     overlap_max = float(max(total.max(), 0.0)) if n > 1 else 0.0
     periods = reps[inv[total >= PERIOD_OVERLAP]]
     out = {"matrix": None, "hnf": None, "index": n, "name": None, "fit": min(overlap_max, 1.0),
-           "random_fit": None, "overlap_max": overlap_max}
+           "random_fit": None, "overlap_max": overlap_max, "domains": None, "domain_of": None}
     if len(periods) == 0:
         return out
     P = _period_lattice(supercell.matrix, periods)
@@ -265,12 +271,81 @@ def find_superlattice(supercell, layers_occ: list[np.ndarray]) -> dict:
         rands.append(_coset_fit(labels, local[shuffle], index, k))
     fit, rand = float(np.mean(fits)), float(np.mean(rands))
     excess = (fit - rand) / (1.0 - rand) if rand < 1.0 - 1e-12 else 0.0
+    domains = None
     if excess < FIT_EXCESS and fit < 0.999:
-        return out
+        # antiphase domains: one decoration, shifted by a coset translation from domain to domain
+        dom = [_domain_fit(supercell, P, labels, local, len(codes), n) for codes, local in codes_all]
+        dfit = float(np.mean([d[0] for d in dom]))
+        drand = float(np.mean([_domain_fit(supercell, P, labels, local[shuffle], len(codes), n)[0]
+                               for codes, local in codes_all]))
+        count = max(d[1] for d in dom)
+        dexcess = (dfit - drand) / (1.0 - drand) if drand < 1.0 - 1e-12 else 0.0
+        if count < 2 or dexcess < FIT_EXCESS:
+            return out
+        fit, rand, domains = dfit, drand, ([d[2] for d in dom], count)
     name, basis = wood_name(P)
     out.update({"matrix": basis.tolist(), "hnf": P.tolist(), "index": index, "name": name, "fit": fit,
-                "random_fit": rand})
+                "random_fit": rand, "domains": 1 if domains is None else domains[1],
+                "domain_of": None if domains is None else domains[0]})
     return out
+
+
+DOMAIN_SHARE = 0.1   # a registry counts as a domain when at least this fraction of the sites takes it
+_WINDOWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _window(supercell, r2: int) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets (w,) rep indices of the sites within |d|^2 <= r2 (a^2 units) of rep 0 as seen from each
+    rep: (n, w) table, rfft2 of the window's indicator on the group grid), cached per supercell."""
+    per = _WINDOWS.setdefault(supercell, {})
+    if r2 not in per:
+        grid, shape, reps, inv = _group(supercell)
+        from core.structure.lattice_math import smith_normal_form
+        V = smith_normal_form(supercell.matrix)[2]
+        R = isqrt(4 * r2) + 2
+        d = np.array([(i, j) for i in range(-R, R + 1) for j in range(-R, R + 1)
+                      if metric_norm2((i, j)) <= r2], dtype=np.int64)
+        g = (d @ V) % np.array(shape)
+        K = np.zeros(shape)
+        K[g[:, 0], g[:, 1]] = 1.0     # a window wider than the cell counts each site once
+        per[r2] = np.fft.rfft2(K)
+    return per[r2]
+
+
+def _domain_fit(supercell, P, labels, local, k, n) -> tuple[float, int, np.ndarray]:
+    """(fit, domains, registry (n,)) of one layer allowing antiphase domains of one decoration.
+
+    The decoration (species of every coset of P) is read from the window around a few seed sites;
+    every site then takes the registry (coset translation of the decoration) that matches most of its
+    window (radius 2 sqrt(index) a), and the fit is the fraction of sites holding the species of their
+    own registry. The best seed decoration is kept. domains: registries held by at least DOMAIN_SHARE
+    of the sites."""
+    index = int(P[0, 0] * P[1, 1])
+    kernel = _window(supercell, 4 * index)
+    grid, shape, reps, _inv = _group(supercell)
+    # one translation per coset: the registries
+    first = np.unique(labels, return_index=True)[1]
+    shifted = np.stack([coset_labels(P, reps - reps[f]) for f in first])      # (index, n)
+    best = (-1.0, 1, np.zeros(n, dtype=np.int64))
+    for seed in np.linspace(0, n - 1, 4).astype(np.int64):
+        # the decoration read around the seed site (minimum image distance within the window radius)
+        d = reps - reps[seed]
+        f = d @ np.linalg.inv(supercell.matrix.astype(float))
+        d = np.rint(d - np.round(f) @ supercell.matrix).astype(np.int64)
+        around = metric_norm2(d) <= 4 * index
+        counts = np.zeros((index, k))
+        np.add.at(counts, (labels[around], local[around]), 1.0)
+        deco = counts.argmax(axis=1)                                           # species per coset
+        match = deco[shifted] == local[None, :]                                # (index, n)
+        M = np.zeros((index,) + shape)
+        M[:, grid[:, 0], grid[:, 1]] = match
+        S = np.fft.irfft2(np.fft.rfft2(M) * kernel, s=shape)                   # window sums on the grid
+        reg = S[:, grid[:, 0], grid[:, 1]].argmax(axis=0)                      # registry per site
+        fit = float(match[reg, np.arange(n)].mean())
+        if fit > best[0]:
+            share = np.bincount(reg, minlength=index) / n
+            best = (fit, int((share >= DOMAIN_SHARE).sum()), reg)
+    return best
 
 
 __all__ = ["find_superlattice", "wood_name", "hnf_2d", "reduced_basis", "coset_labels", "metric_norm2"]

@@ -50,7 +50,7 @@ SCHEDULES = (("anneal: linger in the ordering region", "anneal"), ("geometric", 
 PROGRESS_EVERY = 0.01  # fraction of the run between progress records (100 points on the trace)
 
 
-def anneal_job(sublattice: str, sweeps: int, seed: int, t_start=None, t_end=None, replicas: int = 1,
+def anneal_job(sublattice: str, sweeps: int, seed: int, t_start=None, t_end=None, replicas: int | None = None,
                schedule: str = "anneal"):
     """core.orderings.montecarlo.anneal with these settings, as a picklable callable(model) for the
     Monte Carlo child process (numba's import and kernel loading hold the GIL: not in the GUI process)."""
@@ -135,10 +135,13 @@ class MonteCarloPanel(QWidget):
         for text, key in SCHEDULES:
             self.schedule.addItem(text, key)
         self.replicas = SpinBox()
-        self.replicas.setRange(1, 64)
-        self.replicas.setValue(1)
+        self.replicas.setRange(0, 64)
+        self.replicas.setSpecialValueText("auto")   # 0: core.orderings.montecarlo.auto_replicas
+        self.replicas.setValue(0)
         self.replicas.setToolTip("Replicas at neighbouring temperatures exchanging configurations (replica "
-                                 "exchange). 1: plain simulated annealing. Sweeps are per replica.")
+                                 "exchange); sweeps are per replica. 1: plain simulated annealing. auto: 1 for "
+                                 "one swap group of ions, replica exchange (8-32 rungs) for coupled sublattices "
+                                 "or vacancy orderings, where plain annealing stops above the ground state.")
         self.start_btn = QPushButton("Start")
         self.abort_btn = QPushButton("Abort")
         self.abort_btn.setEnabled(False)
@@ -223,7 +226,8 @@ class MonteCarloPanel(QWidget):
         model = self.doc.model
         self.start_energy = None
         sub = self.sublattice.currentData()
-        k = self.replicas.value()
+        from core.orderings.montecarlo import auto_replicas
+        k = self.replicas.value() or auto_replicas(model, sub)
         self.status.setText(f"Annealing {sub} sublattice, {self.sweeps.value()} sweeps, seed {self.seed.value()}"
                             + (f", {k} replicas" if k > 1 else "") + "...")
         self.start_btn.setEnabled(False)
@@ -285,7 +289,7 @@ class MonteCarloPanel(QWidget):
         if self.best:
             self.results.setCurrentRow(0)
             self.apply_btn.setEnabled(True)
-            ex = (f", exchange acceptance {result.exchange_acceptance:.2f}"
+            ex = (f", {result.replicas} replicas, exchange acceptance {result.exchange_acceptance:.2f}"
                   if result.exchange_acceptance is not None else "")
             self.status.setText(
                 f"Done: best {self.best[0][0] / fu:.4f} eV/MO2 (electrostatic only), "
