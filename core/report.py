@@ -252,6 +252,8 @@ def ordering_phrase(o: dict | None) -> str:
         return f"? ({o['error']})"
     cell = (o.get("superlattice") or {}).get("name")
     text = str(o.get("label", "?")) + (f" on {cell}" if cell and cell != o.get("label") else "")
+    domains = (o.get("superlattice") or {}).get("domains") or 1
+    text += f", {domains} domains" if domains > 1 else ""     # antiphase domains of one ordering
     return text + (f", confidence {o['confidence']:.2f}" if o.get("confidence") is not None else "")
 
 
@@ -309,8 +311,8 @@ def format_info(d: dict) -> str:
         lines.append(f"ordering      {ordering_phrase(o)}")
         layers = o.get("per_layer") or []
         if len(layers) > 1:
-            lines.append("              per layer: " + "; ".join(f"{p['layer']}: {p['label']} {p['confidence']:.2f}"
-                                                           for p in layers))
+            lines.append("              per layer: " + "; ".join(
+                f"{p.get('kind', 'tm')} {p['layer']}: {p['label']} {p['confidence']:.2f}" for p in layers))
     shown = {"ordering", "formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
              "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2",
              "oxidation_states", "oxidation_note", "neutral_hint", "framework_space_group"}

@@ -378,8 +378,8 @@ class ReadoutPanel(QWidget):
         o = self._summarise(["ordering"])["ordering"]
         self.lab_ordering.setText(ordering_phrase(o))
         layers = (o or {}).get("per_layer") or []
-        self.lab_ordering.setToolTip("\n".join(f"layer {p['layer'] + 1}: {p['label']} ({p['confidence']:.2f})"
-                                               for p in layers))
+        self.lab_ordering.setToolTip("\n".join(f"{p.get('kind', 'tm')} layer {p['layer'] + 1}: {p['label']} "
+                                               f"({p['confidence']:.2f})" for p in layers))
 
 
 def site_info(model, site: int, site_energy: float | None = None) -> str:

@@ -98,3 +98,19 @@ def test_cli_help_documents_options(capsys):
     text = capsys.readouterr().out
     for word in ("--replicas", "--schedule", "tempering", "--sublattice", "mixed", "kT in eV"):
         assert word in text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plain_cli_anneal_of_coupled_vacancies_defaults_to_replica_exchange(tmp_path, capsys, seed):
+    """`anneal --sublattice all` without --replicas on TM vacancies + a partly filled Li layer reaches the
+    exhaustively enumerated ground state (plain annealing stopped above it)."""
+    m = _coupled_small()
+    ref = small_cell_ground_states(m, "all", max_index=12)[0]["energy_eV"]
+    src, out = tmp_path / "m.json", tmp_path / "a.json"
+    from core.io.project import save_project
+    save_project(src, m)
+    assert main(["anneal", str(src), "-o", str(out), "--sublattice", "all", "--sweeps", "1500", "--seed", str(seed),
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr()[0])
+    assert d["replicas"] >= 8 and d["exchange_acceptance"] > 0
+    assert d["best_energy_eV"] == pytest.approx(ref, abs=1e-6)

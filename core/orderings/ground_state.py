@@ -109,6 +109,16 @@ def two_layer_ground_state(model, layer_sites: tuple[np.ndarray, np.ndarray], *,
     best_pair = None
     evaluated = 0
     splits = []
+    # a first upper bound from the few hundred lowest arrangements of each layer, paired exactly
+    for kA in range(max(0, total - nB), min(nA, total) + 1):
+        la, lb = np.flatnonzero(cA == kA)[:400], np.flatnonzero(cB == total - kA)[:400]
+        if len(la) and len(lb):
+            xa, xb = _bits(mA[la], nA), _bits(mB[lb], nB)
+            E = (E0 + c00 + eA[la][:, None] + eB[lb][None, :] + (xa @ cA_lin)[:, None] + (xb @ cB_lin)[None, :]
+                 + xa @ Cq @ xb.T)
+            i, j = np.unravel_index(int(np.argmin(E)), E.shape)
+            if E[i, j] < best:
+                best, best_pair = float(E[i, j]), (xa[i].copy(), xb[j].copy())
     minA = {k: eA[cA == k][0] for k in np.unique(cA)}
     minB = {k: eB[cB == k][0] for k in np.unique(cB)}
     flat = np.sort(Cq.ravel())
