@@ -137,6 +137,9 @@ def _runs(make, sub, sweeps, K, seeds):
     return out
 
 
+_BB: dict = {}
+
+
 def _independent(key, m0, sub, max_index, bb_indices, upper):
     """(energy eV or inf, route text) of the independent checks of one case."""
     from core.orderings.enumeration import small_cell_ground_states
@@ -156,7 +159,10 @@ def _independent(key, m0, sub, max_index, bb_indices, upper):
         # eclipsed honeycomb, whose Na arrangement is then optimal among these periods)
         h = _p2_honeycomb(0)
         t = time.perf_counter()
-        bb = layered_cell_ground_states(h, "alkali", indices=bb_indices, upper=upper)
+        key_bb = (tuple(bb_indices), round(upper, 6))
+        if key_bb not in _BB:   # both P2 cases search the same Na layers on the same honeycomb
+            _BB[key_bb] = layered_cell_ground_states(h, "alkali", indices=bb_indices, upper=upper)
+        bb = _BB[key_bb]
         found = [c for c in bb if c["energy_eV"] is not None]
         e = found[0]["energy_eV"] if found else float("inf")
         what = "" if sub == "alkali" else "hand-built eclipsed Ni/Mn honeycomb + "

@@ -73,11 +73,11 @@ def two_layer_ground_state(model, layer_sites: tuple[np.ndarray, np.ndarray], *,
     """Exact lowest Ewald energy (eV) of `model` over every arrangement of two species on the sites of
     two blocks (e.g. the alkali sites of two slabs), the rest of the cell fixed.
 
-    layer_sites: the two blocks' site indices; total: number of the first species' ions... of the
-    *second* code (the one counted by the bit masks, the higher code: an ion when the other is the
-    vacancy) over both blocks together (default: as in `model`; the split between the blocks is free);
-    upper: a known energy (eV) of this cell to prune with (the result is exact either way; when no
-    arrangement is below `upper`, "energy_eV" is None). Returns {"energy_eV", "occupancy" (N,) int8,
+    layer_sites: the two blocks' site indices; the two species are those present on them, the one with
+    the higher species code counted by the bit masks. total: how many sites of both blocks together
+    hold that species (default: as in `model`; the split between the blocks is free); upper: a known
+    energy (eV) of this cell to prune with (the result is exact either way; when no arrangement is
+    below `upper`, "energy_eV" is None). Returns {"energy_eV", "occupancy" (N,) int8,
     "evaluated" (pairs evaluated exactly), "splits" [(k_A, k_B) searched]}.
     """
     from core.energy.ewald import charges_of, get_engine
