@@ -83,7 +83,7 @@ def test_plain_band_then_climbing_image_and_resume(tmp_path):
     calc = LennardJones(sigma=1.0, epsilon=0.01, rc=4.0)
     out = tmp_path / "neb"
     gen = neb_path(m, path, calc, out_dir=str(out), n_images=1, fmax=1e-6, steps=3,
-                   endpoint_steps=2, climb_below=1e9)
+                   endpoint_steps=2, climb_below=1e9, maxstep=0.05)
     stages = []
     try:
         while True:
@@ -93,6 +93,7 @@ def test_plain_band_then_climbing_image_and_resume(tmp_path):
     # one plain-band step (fmax below 1e9 at once), then the climbing image takes over
     assert stages.count("band") == 1 and "climbing" in stages
     assert res.climbing and not res.converged and res.steps == 3
+    assert (out / "band_preclimb.traj").exists()  # the plain band kept at the switch
     saved = json.loads((out / "neb.json").read_text())
     assert saved["climbing"] and saved["total_steps"] == 3
     # resume: same band, stays climbing, the step count goes on

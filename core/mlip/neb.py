@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 
@@ -159,7 +160,7 @@ def _relax_end(atoms, calc, fmax, steps, abort, label):
 def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int = 5, fmax: float = 0.1,
              steps: int = 150, endpoint_fmax: float | None = None, endpoint_steps: int = 100,
              climb: bool = True, abort=None, threads: int | None = None, init: str = "auto",
-             climb_below: float | None = None, optimizer: str = "FIRE"):
+             climb_below: float | None = None, optimizer: str = "FIRE", maxstep: float | None = None):
     """Generator: climbing-image NEB of `path` (a `core.migration.search.Path`) in `model`.
 
     n_images: intermediate images; fmax (eV/Angstrom) for the band, endpoint_fmax (default fmax/2) and
@@ -167,7 +168,8 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
     init: "idpp" (straight line, IDPP), "via" (through the path's tetrahedral intermediate, then IDPP
     from there) or "auto" (via when the path has an intermediate). climb_below: run the band without the
     climbing image until its fmax is below this (default: climb from the start); optimizer "FIRE" or
-    "BFGS". Returns an `NEBResult`.
+    "BFGS", maxstep its largest atom move per step (Angstrom; ASE's default 0.2 when None). The band at
+    the switch to the climbing image is also kept as ``band_preclimb.traj``. Returns an `NEBResult`.
     """
     from ase.io import read, write
     from ase.mep import NEB
@@ -265,7 +267,7 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
                 last["f"] = band_forces()
                 return last["f"]
             neb.get_forces = get_forces
-            opt = opt_cls(neb, logfile=None)
+            opt = opt_cls(neb, logfile=None, **({"maxstep": maxstep} if maxstep else {}))
             switch = False
             for conv in opt.irun(fmax=fmax, steps=steps - done):
                 energies = np.asarray(neb.energies, float).copy()
@@ -288,6 +290,8 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
             if aborted or not switch:
                 break
             climbing = True
+            if band_file:
+                shutil.copyfile(band_file, os.path.join(out_dir, "band_preclimb.traj"))
         n = max(done - 1, 0)
     for im in images[1:-1]:
         im.calc = None
