@@ -180,7 +180,7 @@ def add_parser(sub) -> None:
                          "when the path has one)")
     sp.add_argument("--climb-below", dest="climb_below", type=float, default=None, metavar="F",
                     help="climbing image only once the band fmax is below F (default: from the start)")
-    sp.add_argument("--optimizer", default="FIRE", choices=("FIRE", "BFGS"), type=str.upper)
+    sp.add_argument("--optimizer", default="FIRE", choices=("FIRE", "BFGS", "MDMIN"), type=str.upper)
 
     sp = command("rerank", cmd_rerank, "anneal on the Ewald energy, then re-rank the best configurations "
                  "with a force field: is the electrostatic ranking kept?")

@@ -167,18 +167,18 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
     endpoint_steps for the end points. out_dir: where the band is saved and resumed from (optional).
     init: "idpp" (straight line, IDPP), "via" (through the path's tetrahedral intermediate, then IDPP
     from there) or "auto" (via when the path has an intermediate). climb_below: run the band without the
-    climbing image until its fmax is below this (default: climb from the start); optimizer "FIRE" or
-    "BFGS", maxstep its largest atom move per step (Angstrom; ASE's default 0.2 when None). The band at
+    climbing image until its fmax is below this (default: climb from the start); optimizer "FIRE",
+    "BFGS" or "MDMin", maxstep its largest atom move per step (Angstrom; ASE's default 0.2 when None). The band at
     the switch to the climbing image is also kept as ``band_preclimb.traj``. Returns an `NEBResult`.
     """
     from ase.io import read, write
     from ase.mep import NEB
     from ase.mep.neb import idpp_interpolate
-    from ase.optimize import BFGS, FIRE
+    from ase.optimize import BFGS, FIRE, MDMin
 
-    opt_cls = {"FIRE": FIRE, "BFGS": BFGS}.get(str(optimizer).upper())
+    opt_cls = {"FIRE": FIRE, "BFGS": BFGS, "MDMIN": MDMin}.get(str(optimizer).upper())
     if opt_cls is None:
-        raise NEBError(f"optimizer {optimizer!r}: choose FIRE or BFGS")
+        raise NEBError(f"optimizer {optimizer!r}: choose FIRE, BFGS or MDMin")
     if init not in ("auto", "idpp", "via"):
         raise NEBError(f"init {init!r}: choose auto, idpp or via")
     if init == "via" and getattr(path, "intermediate", None) is None:
