@@ -102,6 +102,8 @@ def main(argv=None) -> int:
     ap.add_argument("--climb-below", dest="climb_below", type=float, default=0.3)
     ap.add_argument("--optimizer", default="FIRE")
     ap.add_argument("--maxstep", type=float, default=None, help="largest atom move per optimizer step (A)")
+    ap.add_argument("--climb-optimizer", dest="climb_optimizer", default=None)
+    ap.add_argument("--climb-maxstep", dest="climb_maxstep", type=float, default=None)
     ap.add_argument("--endpoint-steps", dest="endpoint_steps", type=int, default=300)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
@@ -112,7 +114,8 @@ def main(argv=None) -> int:
     t, c = time.perf_counter(), time.process_time()
     gen = neb_path(model, path, "chgnet", out_dir=args.output, n_images=images, fmax=args.fmax,
                    steps=args.steps, endpoint_steps=args.endpoint_steps, climb_below=args.climb_below, optimizer=args.optimizer,
-                   maxstep=args.maxstep, threads=args.threads)
+                   maxstep=args.maxstep, climb_optimizer=args.climb_optimizer,
+                   climb_maxstep=args.climb_maxstep, threads=args.threads)
     try:
         while True:
             ev = next(gen)

@@ -65,6 +65,15 @@ def test_tetrahedral_band_passes_through_the_tetrahedron():
     assert abs(np.linalg.norm(inplane) - a / np.sqrt(3)) < 1e-9
 
 
+def test_unknown_optimizer_is_one_clear_error():
+    m = divacancy_lco("2")
+    path = find_paths(m, kinds=("alkali_tet",), species="Li", energies=False)[0]
+    from ase.calculators.lj import LennardJones
+
+    with pytest.raises(NEBError, match="choose FIRE, BFGS or MDMin"):
+        run(neb_path(m, path, LennardJones(), climb_optimizer="LBFGS"))
+
+
 def test_via_init_needs_an_intermediate():
     m = Model.build("O3", "Li", "2", 1, tm_spec="Co")
     m.apply([(int(m.supercell.alkali_sites[0]), VACANCY)])
@@ -83,7 +92,8 @@ def test_plain_band_then_climbing_image_and_resume(tmp_path):
     calc = LennardJones(sigma=1.0, epsilon=0.01, rc=4.0)
     out = tmp_path / "neb"
     gen = neb_path(m, path, calc, out_dir=str(out), n_images=1, fmax=1e-6, steps=3,
-                   endpoint_steps=2, climb_below=1e9, maxstep=0.05)
+                   endpoint_steps=2, climb_below=1e9, maxstep=0.05, climb_optimizer="MDMin",
+                   climb_maxstep=0.02)
     stages = []
     try:
         while True:

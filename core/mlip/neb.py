@@ -160,7 +160,8 @@ def _relax_end(atoms, calc, fmax, steps, abort, label):
 def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int = 5, fmax: float = 0.1,
              steps: int = 150, endpoint_fmax: float | None = None, endpoint_steps: int = 100,
              climb: bool = True, abort=None, threads: int | None = None, init: str = "auto",
-             climb_below: float | None = None, optimizer: str = "FIRE", maxstep: float | None = None):
+             climb_below: float | None = None, optimizer: str = "FIRE", maxstep: float | None = None,
+             climb_optimizer: str | None = None, climb_maxstep: float | None = None):
     """Generator: climbing-image NEB of `path` (a `core.migration.search.Path`) in `model`.
 
     n_images: intermediate images; fmax (eV/Angstrom) for the band, endpoint_fmax (default fmax/2) and
@@ -169,16 +170,18 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
     from there) or "auto" (via when the path has an intermediate). climb_below: run the band without the
     climbing image until its fmax is below this (default: climb from the start); optimizer "FIRE",
     "BFGS" or "MDMin", maxstep its largest atom move per step (Angstrom; ASE's default 0.2 when None). The band at
-    the switch to the climbing image is also kept as ``band_preclimb.traj``. Returns an `NEBResult`.
+    the switch to the climbing image is also kept as ``band_preclimb.traj``. climb_optimizer and
+    climb_maxstep: the same for the climbing stage (default: as the plain band). Returns an `NEBResult`.
     """
     from ase.io import read, write
     from ase.mep import NEB
     from ase.mep.neb import idpp_interpolate
     from ase.optimize import BFGS, FIRE, MDMin
 
-    opt_cls = {"FIRE": FIRE, "BFGS": BFGS, "MDMIN": MDMin}.get(str(optimizer).upper())
-    if opt_cls is None:
-        raise NEBError(f"optimizer {optimizer!r}: choose FIRE, BFGS or MDMin")
+    optimizers = {"FIRE": FIRE, "BFGS": BFGS, "MDMIN": MDMin}
+    for name in (optimizer, climb_optimizer or optimizer):
+        if str(name).upper() not in optimizers:
+            raise NEBError(f"optimizer {name!r}: choose FIRE, BFGS or MDMin")
     if init not in ("auto", "idpp", "via"):
         raise NEBError(f"init {init!r}: choose auto, idpp or via")
     if init == "via" and getattr(path, "intermediate", None) is None:
@@ -267,7 +270,9 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
                 last["f"] = band_forces()
                 return last["f"]
             neb.get_forces = get_forces
-            opt = opt_cls(neb, logfile=None, **({"maxstep": maxstep} if maxstep else {}))
+            name, step_max = ((climb_optimizer or optimizer, climb_maxstep or maxstep) if climbing
+                              else (optimizer, maxstep))
+            opt = optimizers[str(name).upper()](neb, logfile=None, **({"maxstep": step_max} if step_max else {}))
             switch = False
             for conv in opt.irun(fmax=fmax, steps=steps - done):
                 energies = np.asarray(neb.energies, float).copy()
