@@ -94,14 +94,16 @@ def test_plain_band_then_climbing_image_and_resume(tmp_path):
     gen = neb_path(m, path, calc, out_dir=str(out), n_images=1, fmax=1e-6, steps=3,
                    endpoint_steps=2, climb_below=1e9, maxstep=0.05, climb_optimizer="MDMin",
                    climb_maxstep=0.02)
-    stages = []
+    climbing = []
     try:
         while True:
-            stages.append(next(gen)["stage"])
+            ev = next(gen)
+            if ev["stage"] == "band":
+                climbing.append(ev["climbing"])
     except StopIteration as stop:
         res = stop.value
     # one plain-band step (fmax below 1e9 at once), then the climbing image takes over
-    assert stages.count("band") == 1 and "climbing" in stages
+    assert climbing[0] is False and climbing.count(False) == 1 and all(climbing[1:]) and len(climbing) == 4
     assert res.climbing and not res.converged and res.steps == 3
     assert (out / "band_preclimb.traj").exists()  # the plain band kept at the switch
     saved = json.loads((out / "neb.json").read_text())

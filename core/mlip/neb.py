@@ -2,6 +2,7 @@
 
     gen = neb_path(model, path, "chgnet", out_dir="neb_run", n_images=5, fmax=0.1, steps=100)
     result = run(gen)      # yields {"stage", "step", "fmax", "barrier", "energies", "progress", "message"}
+                           # band steps: stage "band", "climbing" True once the climbing image is on
     result.barrier_eV, result.energies (eV relative to the relaxed start), result.images
 
 Method (Henkelman, Uberuaga & Jonsson, J. Chem. Phys. 113, 9901 (2000), climbing image; Smidstrup et
@@ -282,8 +283,9 @@ def neb_path(model, path, energy_model="chgnet", *, out_dir=None, n_images: int 
                 n = done
                 save(n)
                 stage = "climbing" if climbing else "band"
-                yield {"stage": stage, "step": n, "fmax": f_now, "barrier": float(rel.max()),
-                       "energies": rel.tolist(), "progress": min(n / max(steps, 1), 1.0),
+                yield {"stage": "band", "climbing": climbing, "step": n, "fmax": f_now,
+                       "barrier": float(rel.max()), "energies": rel.tolist(),
+                       "progress": min(n / max(steps, 1), 1.0),
                        "message": f"NEB step {n} ({stage}): fmax {f_now:.3f} eV/A, barrier {rel.max():.3f} eV"}
                 done += 1
                 if _aborted(abort):
