@@ -110,7 +110,8 @@ def cmd_neb(args) -> int:
     model = _model(args)
     path = _pick_path(model, args.path)
     res = _drain(neb_path(model, path, args.model, out_dir=args.output, n_images=args.images, fmax=args.fmax,
-                          steps=args.steps, threads=args.threads), args.quiet)
+                          steps=args.steps, threads=args.threads, init=args.init,
+                          climb_below=args.climb_below, optimizer=args.optimizer), args.quiet)
     out = res.to_dict()
     out.update(path=path.to_dict(), electrostatic_barrier_eV=path.max_eV, output=args.output)
     if args.json:
@@ -174,6 +175,12 @@ def add_parser(sub) -> None:
     sp.add_argument("--images", type=int, default=5, help="intermediate images")
     sp.add_argument("--fmax", type=float, default=0.1, help="band force criterion (eV/Angstrom)")
     sp.add_argument("--steps", type=int, default=150, help="maximum band optimizer steps")
+    sp.add_argument("--init", default="auto", choices=("auto", "idpp", "via"),
+                    help="initial band: straight + IDPP, or through the tetrahedral intermediate (auto: via "
+                         "when the path has one)")
+    sp.add_argument("--climb-below", dest="climb_below", type=float, default=None, metavar="F",
+                    help="climbing image only once the band fmax is below F (default: from the start)")
+    sp.add_argument("--optimizer", default="FIRE", choices=("FIRE", "BFGS", "MDMIN"), type=str.upper)
 
     sp = command("rerank", cmd_rerank, "anneal on the Ewald energy, then re-rank the best configurations "
                  "with a force field: is the electrostatic ranking kept?")
