@@ -254,6 +254,8 @@ def ordering_phrase(o: dict | None) -> str:
     text = str(o.get("label", "?")) + (f" on {cell}" if cell and cell != o.get("label") else "")
     domains = (o.get("superlattice") or {}).get("domains") or 1
     text += f", {domains} domains" if domains > 1 else ""     # antiphase domains of one ordering
+    if (o.get("superlattice") or {}).get("whole_cell"):
+        text += " (repeats only with the whole cell: a larger cell would tell order from disorder)"
     return text + (f", confidence {o['confidence']:.2f}" if o.get("confidence") is not None else "")
 
 

@@ -202,3 +202,20 @@ def test_layer_net_of_a_honeycomb_is_its_sqrt3_cell_by_element():
     mixed.set_occupancy(occ)
     net2 = layer_net(mixed, sites)
     assert net2["name"] == net["name"] and np.array_equal(net2["points"], net["points"])
+
+
+def test_dft_sized_cells_name_the_cell_itself():
+    """NMC111 in the sqrt3 x sqrt3 cell used for DFT, and an alkali ordering in its own 2sqrt3 x 2sqrt3
+    cell, repeat only with the supercell: the cell is named (flagged `whole_cell`), not called disordered.
+    A large random layer still gets no superlattice."""
+    from core.orderings.recognition import recognise
+    from core.structure.model import Model
+
+    m = Model.build("O3", "Li", "sqrt3", layers=3, tm_spec="Ni:1/3,Co:1/3,Mn:1/3", seed=0)
+    r = recognise(m)
+    assert r["superlattice"]["name"] == "sqrt3 x sqrt3 R30" and r["superlattice"]["whole_cell"]
+    assert r["label"] == "sqrt3 x sqrt3 R30" and r["confidence"] == 1.0
+    big = Model.build("O3", "Li", "12", layers=1, tm_spec="Ni:1/3,Co:1/3,Mn:1/3", seed=0)
+    rb = recognise(big)
+    assert rb["superlattice"]["name"] is None and not rb["superlattice"]["whole_cell"]
+    assert rb["confidence"] <= 0.5

@@ -133,7 +133,7 @@ def _analyse(model, layer, with_layers: bool) -> dict:
         interior = np.all([(reg[sh] == reg[:, None]).all(axis=1) for sh in shells[:2]], axis=0)
     scores = _motif_scores(occ, nb, codes, counts, minority, interior)
     out["motif_scores"] = scores
-    out["superlattice"] = {k: sl.get(k) for k in ("matrix", "name", "index", "hnf", "domains")}
+    out["superlattice"] = {k: sl.get(k) for k in ("matrix", "name", "index", "hnf", "domains", "whole_cell")}
     out["periodic_fit"] = sl["fit"]
     motif = _motif_of(scores)
     if motif in (None, "honeycomb") and _capped(model, layer, sl):
@@ -218,7 +218,7 @@ def alkali_layer(model, layer: int) -> dict:
                     "superlattice": {"matrix": None, "name": None, "index": 1, "hnf": None}})
         return out
     sl = find_superlattice(sc, occs)
-    out["superlattice"] = {k: sl.get(k) for k in ("matrix", "name", "index", "hnf", "domains")}
+    out["superlattice"] = {k: sl.get(k) for k in ("matrix", "name", "index", "hnf", "domains", "whole_cell")}
     mixed = [k for k, o in enumerate(occs) if len(np.unique(o)) > 1]
     scores: dict = {}
     max_alpha = 0.0

@@ -255,13 +255,14 @@ def find_superlattice(supercell, layers_occ: list[np.ndarray]) -> dict:
     overlap_max = float(max(total.max(), 0.0)) if n > 1 else 0.0
     periods = reps[inv[total >= PERIOD_OVERLAP]]
     out = {"matrix": None, "hnf": None, "index": n, "name": None, "fit": min(overlap_max, 1.0),
-           "random_fit": None, "overlap_max": overlap_max, "domains": None, "domain_of": None}
+           "random_fit": None, "overlap_max": overlap_max, "domains": None, "domain_of": None,
+           "whole_cell": False}
     if len(periods) == 0:
-        return out
+        return _whole_cell(supercell, out, bool(codes_all))
     P = _period_lattice(supercell.matrix, periods)
     index = int(P[0, 0] * P[1, 1])
     if n // index < 2:
-        return out
+        return _whole_cell(supercell, out, bool(codes_all))
     labels = coset_labels(P, reps)
     fits, rands = [], []
     shuffle = _shuffle(n)
@@ -287,6 +288,25 @@ def find_superlattice(supercell, layers_occ: list[np.ndarray]) -> dict:
     out.update({"matrix": basis.tolist(), "hnf": P.tolist(), "index": index, "name": name, "fit": fit,
                 "random_fit": rand, "domains": 1 if domains is None else domains[1],
                 "domain_of": None if domains is None else domains[0]})
+    return out
+
+
+#: In-plane cells of at most this many sites are named even when the arrangement repeats only with the cell
+#: itself: DFT-sized cells (sqrt3 x sqrt3 NMC111, 2sqrt3 x 2sqrt3 Na/vacancy orderings) are superstructures of
+#: exactly that cell, and too small for a larger period or for disorder to show.
+WHOLE_CELL_MAX_SITES = 16
+
+
+def _whole_cell(supercell, out: dict, mixed: bool) -> dict:
+    """`out` of a layer with no period shorter than the supercell's: in a small cell, the cell itself is the
+    superlattice (fit 1, flagged `whole_cell`); in a larger one nothing periodic fits."""
+    n = out["index"]
+    if not mixed or n < 2 or n > WHOLE_CELL_MAX_SITES:
+        return out
+    P = hnf_2d(np.asarray(supercell.matrix, dtype=np.int64))
+    name, basis = wood_name(P)
+    out.update({"matrix": basis.tolist(), "hnf": P.tolist(), "name": name, "fit": 1.0, "domains": 1,
+                "whole_cell": True})
     return out
 
 
