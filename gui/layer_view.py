@@ -62,6 +62,7 @@ class LayerView(pg.PlotWidget):
     sigPaintFinished = Signal(object)
     sigContextRequested = Signal(int, QPoint)
     sigSiteHovered = Signal(int)
+    sigLayerChanged = Signal(str, int)   # kind ("tm"/"alkali"), index from 0 of the layer shown
 
     def __init__(self, parent=None, scheme: str | None = None):
         self._vb = _EditViewBox(self)
@@ -135,12 +136,14 @@ class LayerView(pg.PlotWidget):
         if self.layer_index >= model.supercell.layers:
             self.layer_index = 0
         self._rebuild(autorange=True)
+        self.sigLayerChanged.emit(self.layer_kind, self.layer_index)
 
     def set_layer(self, kind: str, index: int) -> None:
         if kind not in ("tm", "alkali"):
             raise ValueError("layer kind must be 'tm' or 'alkali'")
         self.layer_kind, self.layer_index = kind, int(index)
         self._rebuild(autorange=False)
+        self.sigLayerChanged.emit(kind, int(index))
 
     def layer_roles(self, kind: str | None = None) -> tuple[str, ...]:
         return (ROLE_TM,) if (kind or self.layer_kind) == "tm" else tuple(ALKALI_ROLES)

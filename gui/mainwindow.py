@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.palette = ElementPalette(scheme=scheme)
         self.analysis = AnalysisController(self.document, self.runner, self)
         self.readouts = ReadoutPanel(self.document, self.analysis)
+        self.layer_view.sigLayerChanged.connect(self.readouts.set_shown_layer)
         self.menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.files = FileController(self)

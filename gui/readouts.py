@@ -215,6 +215,12 @@ class ReadoutPanel(QWidget):
         self.lab_ordering = self._value_label()
         self.lab_ordering.setWordWrap(True)
         f.addRow("Label:", self.lab_ordering)
+        self.lab_layer_ordering = self._value_label()
+        self.lab_layer_ordering.setWordWrap(True)
+        self.lab_layer_ordering.setToolTip("the ordering of the layer the editor shows")
+        f.addRow("This layer:", self.lab_layer_ordering)
+        self._ordering_form = f
+        self.shown_layer: tuple[str, int] = ("tm", 0)
 
     def _build_symmetry(self) -> None:
         f = self._section("symmetry", "Symmetry")
@@ -374,10 +380,22 @@ class ReadoutPanel(QWidget):
         self.lab_spacegroup.setText(text)
         self.sigSpaceGroup.emit(text)
 
+    def set_shown_layer(self, kind: str, index: int) -> None:
+        """The editor shows layer `index` (from 0) of `kind`: the "This layer" row names its ordering."""
+        self.shown_layer = (kind, int(index))
+        self._show_ordering()
+
     def _show_ordering(self) -> None:
         o = self._summarise(["ordering"])["ordering"]
         self.lab_ordering.setText(ordering_phrase(o))
         layers = (o or {}).get("per_layer") or []
+        kind, index = self.shown_layer
+        entry = next((p for p in layers if p.get("kind", "tm") == kind and p["layer"] == index), None)
+        name = "TM" if kind == "tm" else "alkali"
+        phrase = ordering_phrase(entry) if entry else None
+        self.lab_layer_ordering.setText(f"{name} layer {index + 1}: {phrase}" if phrase else "")
+        # only when it says something the stack's label does not (an alkali layer, a layer unlike the rest)
+        self._ordering_form.setRowVisible(self.lab_layer_ordering, bool(phrase) and phrase != ordering_phrase(o))
         self.lab_ordering.setToolTip("\n".join(f"{p.get('kind', 'tm')} layer {p['layer'] + 1}: {p['label']} "
                                                f"({p['confidence']:.2f})" for p in layers))
 

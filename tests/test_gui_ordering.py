@@ -105,3 +105,36 @@ def test_replicas_default_to_auto_and_coupled_vacancy_runs_use_replica_exchange(
     # TM vacancies beside a partly filled Li layer: replica exchange, as `layerstudio anneal` does by default
     assert panel.result.replicas == auto_replicas(m, "all") >= 8
     assert "replicas" in panel.status.text()
+
+
+def test_readouts_name_the_ordering_of_the_layer_shown(qtbot):
+    """The Ordering box names the stack and, on a second row, the layer the editor shows: switching the
+    Layer box to an alkali layer with a Li/vacancy stripe order shows that layer's superlattice (as core's
+    recognition of the same model, computed here from scratch, names it)."""
+    from gui_helpers import make_window
+
+    from core.orderings.recognition import recognise
+    from core.report import ordering_phrase
+    from core.structure.species import CODE, VACANCY
+
+    m = Model.build("O3", "Li", "6", layers=3, tm_spec="Li:1/3,Mn:2/3", seed=1)
+    m.set_occupancy(preset_occupancy(m, "honeycomb"))
+    sc = m.supercell
+    alk = sc.alkali_sites[sc.layer[sc.alkali_sites] == 1]
+    occ = m.occupancy.copy()
+    occ[alk] = np.where(sc.ijk[alk, 1] % 2 == 0, CODE["Li"], VACANCY)    # rows of Li, rows of vacancies
+    m.occupancy[:] = occ
+    w = make_window(qtbot, m)
+    row = w.readouts.lab_layer_ordering
+    qtbot.waitUntil(lambda: row.text().startswith("TM layer 1: honeycomb"), timeout=20000)
+    assert row.isHidden()   # the same as the stack's label: no second row
+
+    expect = {(p["kind"], p["layer"]): p for p in recognise(m)["per_layer"]}
+    alkali = expect[("alkali", 1)]
+    assert alkali["superlattice"]["name"] == "2 x 1"
+    combo = w.layer_combo
+    combo.setCurrentIndex(combo.findText("Alkali layer 2"))
+    assert (w.layer_view.layer_kind, w.layer_view.layer_index) == ("alkali", 1)
+    assert row.text() == "alkali layer 2: " + ordering_phrase(alkali) and not row.isHidden()
+    combo.setCurrentIndex(combo.findText("Alkali layer 1"))
+    assert row.text() == "alkali layer 1: " + ordering_phrase(expect[("alkali", 0)])   # "full, ..."
