@@ -219,3 +219,13 @@ def test_dft_sized_cells_name_the_cell_itself():
     rb = recognise(big)
     assert rb["superlattice"]["name"] is None and not rb["superlattice"]["whole_cell"]
     assert rb["confidence"] <= 0.5
+
+
+@pytest.mark.parametrize("n", [2, 7, 8, 9, 12])
+def test_strip_cells_keep_their_wood_name(n):
+    """An n x 1 strip is 'n x 1' for every n (its Wood basis (n, 0), (0, 1) lies beyond a fixed window of
+    small coefficients of the reduced basis once n >= 8; it was named '(4sqrt3 x 1) rect', 'sqrt61 x 1
+    oblique 86.3')."""
+    name, basis = wood_name(np.array([[n, 0], [0, 1]]))
+    assert name == f"{n} x 1"
+    assert abs(int(round(np.linalg.det(basis)))) == n

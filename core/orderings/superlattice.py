@@ -128,9 +128,17 @@ def _wood_name(hnf: tuple) -> tuple[str, tuple]:
     P = np.array(hnf, dtype=np.int64).reshape(2, 2)
     index = abs(int(round(np.linalg.det(P))))
     u0, v0 = reduced_basis(P)
-    r = range(-3, 4)
-    short = {tuple(int(t) for t in x * u0 + y * v0) for x in r for y in r if (x, y) != (0, 0)}
-    short = sorted(short, key=lambda t: (metric_norm2(t), t))
+    # a Wood basis spans the cell with the substrate's angle, so |u| |v| = index (units of a) and neither
+    # vector is longer than index / shortest. List every lattice vector up to that length (a 9 x 1 strip
+    # needs (9, 0) = v0 + 4 u0, beyond a fixed window of small coefficients)
+    shortest2 = float(min(metric_norm2(u0), metric_norm2(v0)))
+    longest = index / np.sqrt(shortest2)
+    R = int(np.ceil(1.5 * longest / np.sqrt(shortest2))) + 1
+    x, y = np.meshgrid(np.arange(-R, R + 1), np.arange(-R, R + 1), indexing="ij")
+    vecs = x.reshape(-1, 1) * np.asarray(u0) + y.reshape(-1, 1) * np.asarray(v0)
+    n2 = metric_norm2(vecs)
+    keep = (n2 > 0) & (n2 <= longest * longest + 1e-9)
+    short = sorted({tuple(int(t) for t in vec) for vec in vecs[keep]}, key=lambda t: (metric_norm2(t), t))
     best = None
     for u in short:
         for v in short:
