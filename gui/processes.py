@@ -34,6 +34,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 POLL_MS = 10
+#: lanes of automatic recomputation: their children run at a lower CPU priority (nice), so on a busy
+#: machine a job the user asked for (a Monte Carlo run, a migration refresh) and the GUI itself get
+#: the cores first (two cores here: five CPU-bound children after one edit delayed a run by seconds)
+BACKGROUND_LANES = frozenset({"symmetry", "xrd", "charge"})
+BACKGROUND_NICE = 10
 
 
 def _write(tx: Connection, outbox: queue.SimpleQueue) -> None:
@@ -94,6 +99,8 @@ class ProcessLane(QObject):
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ, LAYERSTUDIO_SYS_PATH=json.dumps([p for p in sys.path if p]))
+        if self.name in BACKGROUND_LANES:
+            env["LAYERSTUDIO_NICE"] = str(BACKGROUND_NICE)
         code = ("import json, os, sys; sys.path[:0] = json.loads(os.environ['LAYERSTUDIO_SYS_PATH']); "
                 f"from gui.process_child import main; main({to_child_r}, {from_child_w})")
         self._proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
