@@ -11,7 +11,7 @@ it. For a rotation part W and the permutation it induces on the sites, the trans
 everywhere: a cross-correlation of the two, per species, over the supercell's translation group
 (Z_d1 x Z_d2 x Z_d3 by its Smith normal form), done with FFTs. spglib then names the space-group type
 of the operations found (`get_spacegroup_type_from_symmetry`, given the operations of the primitive
-cell of the decoration), which costs nothing.
+cell of the decoration), which costs nothing. docs/science.md §17 gives the argument.
 
 Exact when the decorated crystal keeps the roles apart, which holds whenever the O sites are filled and
 the TM and alkali layers differ (every layered oxide, and the TM + O framework with the alkali layers
