@@ -20,7 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.analysis.live import ENERGY, ORDERING, SYMMETRY, LiveAnalysis, build_engine
-from core.structure.lattice_symmetry import quick_space_groups
+from core.structure.lattice_symmetry import quick_space_groups_in_cell
 from core.structure.symmetry import DEFAULT_SYMPREC, MAX_ATOMS, cell_space_group, remember
 
 DEBOUNCE_MS = 250
@@ -154,10 +154,14 @@ class AnalysisController(QObject):
             self.sigChanged.emit(frozenset({SYMMETRY}))
             return
         version = live.version
-        self.runner.submit(quick_space_groups, live.model, live.model.occupancy.copy(), DEFAULT_SYMPREC,
-                           label="Space group", key="symmetry-quick", priority=5,
-                           on_result=lambda r, lv=live, v=version, c=cell: self._quick_ready(lv, v, c, r),
-                           on_error=lambda m, lv=live, v=version, c=cell: self._spglib(lv, v, c))
+        # a child process (long-lived: it keeps the supercell's operation tables): NumPy holds the GIL
+        # for most of the 20-50 ms per configuration, which a worker thread would take from the GUI
+        sc = live.model.supercell
+        self.runner.submit_process(
+            "symmetry-quick", quick_space_groups_in_cell, sc.host.to_dict(), sc.matrix, sc.layers, sc.v,
+            live.model.occupancy.copy(), DEFAULT_SYMPREC, label="Space group",
+            on_result=lambda r, lv=live, v=version, c=cell: self._quick_ready(lv, v, c, r),
+            on_error=lambda m, lv=live, v=version, c=cell: self._spglib(lv, v, c))
 
     def _quick_ready(self, live, version: int, cell, result: dict) -> None:
         if live.version != version:

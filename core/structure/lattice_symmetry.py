@@ -291,5 +291,31 @@ def quick_space_groups(model, occupancy=None, symprec: float = 1e-3) -> dict:
     if len(_quick_cache) > _QUICK_CACHE_SIZE:
         _quick_cache.pop(next(iter(_quick_cache)))
     return out
+_cells: dict = {}
+
+
+def quick_space_groups_in_cell(host: dict, matrix, layers: int, stacking_shift, occupancy,
+                               symprec: float = 1e-3) -> dict:
+    """`quick_space_groups` of an occupancy of the supercell (host.to_dict(), in-plane matrix, layers,
+    stacking shift): the picklable entry point for a long-lived child process, which keeps the last
+    supercells and their operation tables, so a new configuration costs only the FFTs."""
+    from types import SimpleNamespace
+
+    from core.structure.hosts import host_from_dict
+    from core.structure.supercell import Supercell
+
+    M = np.asarray(matrix, dtype=np.int64)
+    shift = tuple(int(x) for x in stacking_shift)
+    key = (repr(sorted(host.items())), M.tobytes(), int(layers), shift)
+    sc = _cells.get(key)
+    if sc is None:
+        sc = Supercell(host_from_dict(host), M, int(layers), stacking_shift=shift)
+        _cells[key] = sc
+        while len(_cells) > 4:
+            _cells.pop(next(iter(_cells)))
+    occ = np.asarray(occupancy)
+    return quick_space_groups(SimpleNamespace(supercell=sc, occupancy=occ), occ, symprec)
+
+
 __all__ = ["decoration_operations", "decoration_space_group", "framework_occupancy", "quick_space_groups",
-           "roles_told_apart"]
+           "quick_space_groups_in_cell", "roles_told_apart"]
