@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,8 @@ def _host_operations(host, symprec: float):
     types = np.array([roles.index(s.role) + 1 for s in basis], dtype=np.int32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ops = spglib.get_symmetry((L, frac % 1.0, types), symprec=symprec)
+        cell: Any = (L, frac % 1.0, types)
+        ops = spglib.get_symmetry(cell, symprec=symprec)
     if ops is None:
         raise SymmetryError("spglib found no operations for the host cell")
     return np.asarray(ops["rotations"]), np.asarray(ops["translations"])
