@@ -11,7 +11,15 @@ it); for the panels, their new content. Models: Li2MnO3 honeycomb 12x12x3 and 24
 NMC111 (LiNi1/3Mn1/3Co1/3O2) 24x24x3; --big adds the 24x24 -> 48x48 supercell change. During the
 Monte Carlo row the migration, XRD and state-of-charge panels float on screen, so they recompute
 after the edit just before the click. Goal: no gap above 100 ms; Monte Carlo started within 1 s.
-Prints a table; the last line is JSON {"rows": [{"action", "model", "max_gap_ms", "result_s", ...}]}.
+
+`max_busy_ms` is the most CPU time the GUI thread itself spent between two ticks (time.thread_time):
+the window's own longest slot, which a loaded machine does not inflate. On a busy machine the
+wall-clock gaps stretch (the GUI thread waits for a core), so judge those on an idle machine; a gap
+much longer than its busy time on an idle machine is a wait for the GIL (work holding it in a thread).
+--sample-stalls samples the GUI thread's Python stack during stalls and prints where it was.
+
+Prints a table; the last line is JSON {"rows": [{"action", "model", "max_gap_ms", "max_busy_ms",
+"result_s", ...}], "load_average": [...], "cores": n}.
 """
 from __future__ import annotations
 
@@ -38,6 +46,7 @@ class Heartbeat:
     def __init__(self, dump_file=None, dump_after_s: float = 0.2):
         from PySide6.QtCore import Qt, QTimer
         self.ticks: list[float] = []
+        self.cpu: list[float] = []     # GUI-thread CPU time (time.thread_time) at each tick
         self.dump_file, self.dump_after_s = dump_file, dump_after_s
         self.timer = QTimer()
         self.timer.setTimerType(Qt.PreciseTimer)
@@ -46,6 +55,7 @@ class Heartbeat:
         self.timer.start()
 
     def _tick(self) -> None:
+        self.cpu.append(time.thread_time())
         self.ticks.append(time.perf_counter())
         if self.dump_file is not None:
             import faulthandler
@@ -55,10 +65,85 @@ class Heartbeat:
         ts = [t0] + [t for t in self.ticks if t0 <= t <= t1] + [t1]
         return 1000.0 * max(b - a for a, b in zip(ts, ts[1:]))
 
+    def max_busy_ms(self, t0: float, t1: float) -> float:
+        """The most GUI-thread CPU time spent between two consecutive ticks: the longest stall the
+        window's own work caused, whatever else the machine runs (a busy machine only stretches the
+        wall-clock gaps). A wait for the GIL held by another thread costs no CPU here: that shows in
+        the wall-clock gap only."""
+        import bisect
+        i0 = bisect.bisect_left(self.ticks, t0)
+        i1 = bisect.bisect_right(self.ticks, t1)
+        c = self.cpu[max(i0 - 1, 0):min(i1 + 1, len(self.cpu))]
+        return 1000.0 * max((b - a for a, b in zip(c, c[1:])), default=0.0)
+
+    def worst_gap(self, t0: float, t1: float) -> tuple[float, float]:
+        """(start, end) perf_counter times of the longest gap between t0 and t1."""
+        ts = [t0] + [t for t in self.ticks if t0 <= t <= t1] + [t1]
+        k = max(range(len(ts) - 1), key=lambda i: ts[i + 1] - ts[i])
+        return ts[k], ts[k + 1]
+
+
+class StallSampler:
+    """A sampling profiler of the GUI thread during stalls: a thread looks every `every_s` and, while
+    the heartbeat is more than `after_s` late, records the GUI thread's Python stack. `report(t0, t1)`
+    says where the GUI thread was during the longest gap of that interval (the frames of this project,
+    innermost last, with the number of samples). The sampler needs the GIL to look: a C call holding
+    it (spglib) shows up as the frame that called it, sampled once the call returns."""
+
+    def __init__(self, heartbeat: Heartbeat, after_s: float = 0.03, every_s: float = 0.002):
+        import threading
+        self.hb, self.after_s, self.every_s = heartbeat, after_s, every_s
+        self.gui_ident = threading.get_ident()
+        self.samples: list[tuple[float, tuple[str, ...]]] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="stall-sampler")
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            ticks = self.hb.ticks
+            if not ticks:
+                continue
+            now = time.perf_counter()
+            if now - ticks[-1] < self.after_s:
+                continue
+            frame = sys._current_frames().get(self.gui_ident)
+            stack = []
+            while frame is not None:
+                code = frame.f_code
+                fn = code.co_filename
+                if ("/core/" in fn or "/gui/" in fn or "pyqtgraph" in fn) and "/bench/" not in fn:
+                    short = fn[fn.rfind("/gui/") + 1:] if "/gui/" in fn else fn[fn.rfind("/") + 1:]
+                    if "/core/" in fn:
+                        short = fn[fn.rfind("/core/") + 1:]
+                    stack.append(f"{short}:{frame.f_lineno} {code.co_name}")
+                frame = frame.f_back
+            self.samples.append((now, tuple(reversed(stack))))
+
+    def report(self, t0: float, t1: float, top: int = 6, depth: int = 7) -> list[str]:
+        from collections import Counter
+        g0, g1 = self.hb.worst_gap(t0, t1)
+        stacks = Counter(st[-depth:] for t, st in self.samples if g0 <= t <= g1 + 0.003)
+        n = sum(stacks.values())
+        out = [f"    stall {1000 * (g1 - g0):.0f} ms: {n} samples of the GUI thread"]
+        for st, k in stacks.most_common(top):
+            out.append(f"    {k:4d}x " + (" > ".join(st) if st else "(Qt event loop / C++ only)"))
+        return out
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class StopBench(Exception):
+    """--stop-after: the asked row is done."""
+
 
 class Bench:
-    def __init__(self, studio, heartbeat, errors):
+    def __init__(self, studio, heartbeat, errors, sampler=None, sample_above_ms: float = GOAL_GAP_MS):
         self.st, self.hb, self.errors = studio, heartbeat, errors
+        self.sampler, self.sample_above_ms = sampler, sample_above_ms
+        self.profile: str | None = None   # rows whose action contains this run under cProfile
+        self.stop_after: str | None = None   # end the run after the first row whose action contains this
         self.rows: list[dict] = []
 
     def run_loop_until(self, done, timeout_s: float) -> bool:
@@ -88,6 +173,11 @@ class Bench:
         frames of the 3D view): the user's events arrive one at a time too."""
         from PySide6.QtCore import QTimer
         self.errors.clear()
+        prof = None
+        if self.profile and self.profile in action:
+            import cProfile
+            prof = cProfile.Profile()   # the GUI thread only: what the window itself spends
+            prof.enable()
         t0 = time.perf_counter()
         steps = list(fn) if isinstance(fn, (list, tuple)) else [fn]
         left = [len(steps)]
@@ -102,8 +192,17 @@ class Bench:
         done = lambda: left[0] == 0 and done_all()  # noqa: E731
         self.run_loop_until(lambda: time.perf_counter() - t0 > 0.002 and done(), timeout_s)
         t1 = time.perf_counter()
+        if prof is not None:
+            import io
+            import pstats
+            prof.disable()
+            for order in ("cumulative", "tottime"):
+                out = io.StringIO()
+                pstats.Stats(prof, stream=out).sort_stats(order).print_stats(25)
+                print(f"--- cProfile of the GUI thread during '{action}' ({model}), by {order}")
+                print("\n".join(ln for ln in out.getvalue().splitlines()[6:] if ln.strip()))
         row = {"action": action, "model": model, "max_gap_ms": round(self.hb.max_gap_ms(t0, t1), 1),
-               "result_s": round(t1 - t0, 3)}
+               "max_busy_ms": round(self.hb.max_busy_ms(t0, t1), 1), "result_s": round(t1 - t0, 3)}
         if extra:
             row.update(extra() if callable(extra) else extra)
         if self.errors:
@@ -111,9 +210,15 @@ class Bench:
         if t1 - t0 >= timeout_s:
             row["timeout"] = True
         self.rows.append(row)
-        print(f"  {action:<34} {model:<22} gap {row['max_gap_ms']:8.1f} ms   result {row['result_s']:8.3f} s"
+        print(f"  {action:<34} {model:<22} gap {row['max_gap_ms']:8.1f} ms  busy {row['max_busy_ms']:6.1f} ms"
+              f"   result {row['result_s']:8.3f} s"
+              + (f"   start {row['start_s']:.3f} s" if "start_s" in row else "")
               + (f"   {row.get('error', '')}" if "error" in row else ""), flush=True)
+        if self.sampler is not None and row["max_gap_ms"] > self.sample_above_ms:
+            print("\n".join(self.sampler.report(t0, t1)), flush=True)
         self.idle()
+        if self.stop_after and self.stop_after in action:
+            raise StopBench
         return row
 
     def idle(self, timeout_s: float = 300.0) -> None:
@@ -275,6 +380,13 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="two presets per model only")
     ap.add_argument("--models", default="0,1,2", help="indices of the models to run (0: 12x12, 1: 24x24, 2: NMC)")
     ap.add_argument("--dump-stalls", metavar="FILE", help="write all thread stacks at every stall > 200 ms")
+    ap.add_argument("--sample-stalls", metavar="MS", type=float, nargs="?", const=GOAL_GAP_MS,
+                    help="sample the GUI thread's stack during stalls and, for every row whose worst gap "
+                         "exceeds MS (default 100), print where it was")
+    ap.add_argument("--stop-after", metavar="TEXT", help="end after the first row whose action contains TEXT "
+                    "(to iterate on one row; the rows before it still run)")
+    ap.add_argument("--profile", metavar="TEXT", help="run the rows whose action contains TEXT under cProfile "
+                    "(GUI thread) and print the top functions")
     args = ap.parse_args(argv)
 
     from PySide6.QtWidgets import QApplication
@@ -290,13 +402,20 @@ def main(argv=None) -> int:
     st = Studio()
     st.window.resize(1280, 960)
     hb = Heartbeat(open(args.dump_stalls, "w") if args.dump_stalls else None)
-    b = Bench(st, hb, errors)
+    sampler = StallSampler(hb) if args.sample_stalls is not None else None
+    b = Bench(st, hb, errors, sampler, args.sample_stalls or GOAL_GAP_MS)
+    b.profile, b.stop_after = args.profile, args.stop_after
     st.wait_idle(120)
     models = build_models(args.big)
     with tempfile.TemporaryDirectory() as tmp:
-        for i in (int(k) for k in args.models.split(",")):
-            name, model = models[i]
-            bench_model(b, name, model, Path(tmp), args.big, args.quick)
+        try:
+            for i in (int(k) for k in args.models.split(",")):
+                name, model = models[i]
+                bench_model(b, name, model, Path(tmp), args.big, args.quick)
+        except StopBench:
+            pass
+    if sampler is not None:
+        sampler.stop()
     if hb.dump_file is not None:
         import faulthandler
         faulthandler.cancel_dump_traceback_later()
@@ -304,15 +423,20 @@ def main(argv=None) -> int:
     app.processEvents()
 
     print()
-    print(f"{'action':<34} {'model':<22} {'max gap ms':>10} {'result s':>9}")
+    print(f"{'action':<34} {'model':<22} {'max gap ms':>10} {'busy ms':>8} {'result s':>9}")
     for r in b.rows:
         flag = "" if r["max_gap_ms"] <= GOAL_GAP_MS else "  > 100 ms"
         extra = f"  start {r['start_s']:.3f} s" if "start_s" in r else ""
-        print(f"{r['action']:<34} {r['model']:<22} {r['max_gap_ms']:>10.1f} {r['result_s']:>9.3f}{extra}{flag}")
+        print(f"{r['action']:<34} {r['model']:<22} {r['max_gap_ms']:>10.1f} {r['max_busy_ms']:>8.1f} "
+              f"{r['result_s']:>9.3f}{extra}{flag}")
     worst = max(r["max_gap_ms"] for r in b.rows)
+    busy = max(r["max_busy_ms"] for r in b.rows)
+    load = os.getloadavg()
     print(f"worst gap {worst:.1f} ms (goal <= {GOAL_GAP_MS:.0f} ms); "
-          f"{sum(r['max_gap_ms'] > GOAL_GAP_MS for r in b.rows)} of {len(b.rows)} rows above")
-    print(json.dumps({"rows": b.rows}))
+          f"{sum(r['max_gap_ms'] > GOAL_GAP_MS for r in b.rows)} of {len(b.rows)} rows above; "
+          f"worst GUI-thread busy stretch {busy:.1f} ms; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"on {os.cpu_count()} cores")
+    print(json.dumps({"rows": b.rows, "load_average": [round(x, 2) for x in load], "cores": os.cpu_count()}))
     return 0
 
 

@@ -7,8 +7,11 @@ one: every readout follows that single signal. Per edit it costs what `LiveAnaly
 (microseconds to milliseconds); the slow parts are debounced and scheduled so they cannot freeze the
 window:
   Ewald engine   a worker thread (NumPy releases the GIL), superseded by a newer model
-  space group    spglib holds the GIL for its whole run (0.5-9 s on 24x24x3): a child process unless
-                 the cell is small, cached by configuration, superseded by a newer edit
+  space group    the framework's (TM + O) and the cell's group from the host lattice's operations in a
+                 worker (milliseconds, core.structure.lattice_symmetry); spglib, which holds the GIL
+                 for its whole run (0.5 s to minutes on 24x24x3), only when that cannot decide: in a
+                 child process unless the cell is small, within a size and time budget; cached by
+                 configuration, superseded by a newer edit
   ordering       recognition in a worker thread, superseded by a newer edit
 """
 from __future__ import annotations
@@ -17,11 +20,14 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.analysis.live import ENERGY, ORDERING, SYMMETRY, LiveAnalysis, build_engine
-from core.structure.symmetry import DEFAULT_SYMPREC, cell_space_group, remember
+from core.structure.lattice_symmetry import quick_space_groups_in_cell
+from core.structure.symmetry import DEFAULT_SYMPREC, MAX_ATOMS, cell_space_group, remember
 
 DEBOUNCE_MS = 250
 #: spglib runs in the GUI process below this many atoms (a few milliseconds), in a child process above
 IN_PROCESS_ATOMS = 400
+#: a spglib job still running after this long is stopped (a disordered 24x24x3 cell takes minutes)
+SPGLIB_BUDGET_S = 60.0
 ALL = frozenset({"energy", "composition", "oxygen", "symmetry", "ordering", "engine", "displayed"})
 
 
@@ -133,6 +139,9 @@ class AnalysisController(QObject):
         self._request_ordering(live)
 
     def _request_space_group(self, live: LiveAnalysis) -> None:
+        """The framework's group and (nearly always) the cell's at once, from the host lattice's
+        operations (core.structure.lattice_symmetry: milliseconds, in a worker); spglib in a child
+        process only when that cannot decide, within a size and time budget."""
         if "space_group" in live.results:
             return
         info, cell = live.symmetry_request(DEFAULT_SYMPREC)
@@ -145,6 +154,32 @@ class AnalysisController(QObject):
             self.sigChanged.emit(frozenset({SYMMETRY}))
             return
         version = live.version
+        # a child process (long-lived: it keeps the supercell's operation tables): NumPy holds the GIL
+        # for most of the 20-50 ms per configuration, which a worker thread would take from the GUI
+        sc = live.model.supercell
+        self.runner.submit_process(
+            "symmetry-quick", quick_space_groups_in_cell, sc.host.to_dict(), sc.matrix, sc.layers, sc.v,
+            live.model.occupancy.copy(), DEFAULT_SYMPREC, label="Space group",
+            on_result=lambda r, lv=live, v=version, c=cell: self._quick_ready(lv, v, c, r),
+            on_error=lambda m, lv=live, v=version, c=cell: self._spglib(lv, v, c))
+
+    def _quick_ready(self, live, version: int, cell, result: dict) -> None:
+        if live.version != version:
+            return  # edited since: the debounced rerun asks again
+        live.results["framework_space_group"] = result["framework_space_group"]
+        if result["space_group"] is not None:
+            self._space_group_ready(live, version, cell, result["space_group"])
+            return
+        if live is self.shown:
+            self.sigChanged.emit(frozenset({SYMMETRY}))   # the framework now, the cell's group pending
+        self._spglib(live, version, cell)
+
+    def _spglib(self, live, version: int, cell) -> None:
+        if live.version != version or "space_group" in live.results:
+            return
+        if len(cell[2]) > MAX_ATOMS:
+            self._space_group_ready(live, version, cell, f"not computed above {MAX_ATOMS:,} atoms")
+            return
         if len(cell[2]) <= IN_PROCESS_ATOMS:
             from core.errors import SymmetryError
             try:
@@ -153,9 +188,16 @@ class AnalysisController(QObject):
                 result = str(exc)
             self._space_group_ready(live, version, cell, result)
             return
-        self.runner.submit_process("symmetry", cell_space_group, cell, DEFAULT_SYMPREC, label="Space group",
-                                   on_result=lambda r, lv=live, v=version, c=cell: self._space_group_ready(lv, v, c, r),
-                                   on_error=lambda m, lv=live, v=version, c=cell: self._space_group_ready(lv, v, c, m))
+        job = self.runner.submit_process(
+            "symmetry", cell_space_group, cell, DEFAULT_SYMPREC, label="Space group",
+            on_result=lambda r, lv=live, v=version, c=cell: self._space_group_ready(lv, v, c, r),
+            on_error=lambda m, lv=live, v=version, c=cell: self._space_group_ready(lv, v, c, m))
+
+        def over_budget(j=job, lv=live, v=version, c=cell):
+            if j is not None and not j.done:
+                j.cancel()
+                self._space_group_ready(lv, v, c, f"not computed within {SPGLIB_BUDGET_S:g} s")
+        QTimer.singleShot(int(1000 * SPGLIB_BUDGET_S), over_budget)
 
     def _space_group_ready(self, live, version: int, cell, result) -> None:
         if not isinstance(result, str):
@@ -181,3 +223,18 @@ class AnalysisController(QObject):
         live.results["ordering"] = result
         if live is self.shown:
             self.sigChanged.emit(frozenset({ORDERING}))
+
+
+def space_group_text(results: dict) -> tuple[str, str]:
+    """(readout text, tooltip) of the space-group answers in a LiveAnalysis' results: the cell's group,
+    or the framework's while the cell's is pending or could not be computed, saying which it is."""
+    full, fw = results.get("space_group"), results.get("framework_space_group")
+    tip = "spglib / host-lattice operations kept by the occupancy, symprec 1e-3 A"
+    fw_text = None if fw is None or isinstance(fw, str) else f"{fw.symbol} ({fw.number})"
+    if fw_text:
+        tip += f"\nTM + O framework (alkali layers emptied): {fw_text}"
+    if full is not None and not isinstance(full, str):
+        return f"{full.symbol} ({full.number})", tip
+    if full is None:
+        return (f"{fw_text} framework; full pending…" if fw_text else "computing…"), tip
+    return (f"{fw_text} framework; full: {full}" if fw_text else f"? ({full})"), tip

@@ -25,8 +25,10 @@ KEEP_NEUTRAL_SETTING = "edit/keep_neutral"
 
 
 def tile_model(model, matrix, layers: int):
-    """The model repeated into a larger supercell (core `Model.tiled`; SupercellError if not a multiple)."""
-    return model.tiled(matrix, layers)
+    """The model repeated into a larger supercell (core `Model.tiled`; SupercellError if not a multiple),
+    with the geometry tables the window reads built here (a worker on big cells)."""
+    from .workers import prepare_geometry
+    return prepare_geometry(model.tiled(matrix, layers))
 
 
 def popup_menu(menu: QMenu, screen_pos) -> None:

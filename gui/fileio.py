@@ -33,8 +33,10 @@ def is_openable(path: str) -> bool:
 def _read_model(path: str):
     """Worker body: (Model, report or None, path)."""
     from core.io.project import open_model
+
+    from .workers import prepare_geometry
     model, report = open_model(path)
-    return model, report, path
+    return prepare_geometry(model), report, path
 
 
 class FileController:

@@ -196,6 +196,12 @@ class LayerView(pg.PlotWidget):
         corners = np.array([[0, 0], L[0], L[0] + L[1], L[1], [0, 0]])
         self.outline_item.setData(corners[:, 0], corners[:, 1])
         occ = self.model.occupancy
+        if autorange:   # fit first, so the points are made once at their final size (~3,000 on 48x48)
+            self.sites_item.clear()
+            self.images_item.clear()
+            self._auto_fit = True
+            self.fit()
+            self._update_spot_sizes()
         self.sites_item.setData(pos=self.xy, data=self.sites, size=self._spot_px,
                                 brush=self._brushes(self.sites), pen=self._style.pens[occ[self.sites]])
         self.images_item.setData(pos=self.img_xy, data=self.img_sites, size=self._spot_px,
@@ -208,10 +214,7 @@ class LayerView(pg.PlotWidget):
         self._update_species_legend()
         self.hover_item.clear()
         self._hover = -1
-        if autorange:
-            self._auto_fit = True
-            self.fit()
-        self._update_spot_sizes(force=True)
+        self._update_spot_sizes()   # the items above were made at self._spot_px
 
     def fit(self) -> None:
         """Zoom so the whole cell and its image margin fill the view."""

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QProgressBar,
     QTabBar,
     QTabWidget,
     QToolButton,
@@ -43,6 +42,7 @@ from .fileio import FileController, is_openable
 from .fitscroll import FitScrollArea
 from .layer_view import LayerView
 from .palette import ElementPalette
+from .progressbar import ProgressBar
 from .readouts import ReadoutPanel, site_info
 from .recovery import RecoveryManager
 from .workers import TaskRunner
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self.lab_formula = QLabel("")
         self.lab_sg = QLabel("")
         self.lab_charge = QLabel("")
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.setVisible(False)
         self.btn_cancel = QToolButton()

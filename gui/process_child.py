@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import queue
+import sys
 import threading
 import time
 
@@ -70,6 +71,20 @@ def _drain(gen, send):
         return stop.value if stop.value is not None else last
 
 
+def _die_with_parent() -> None:
+    """Linux: end this child when the window's process ends, even when it is killed (a closed pipe
+    is noticed only between jobs, and a pattern or a space group can take minutes)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class _Inbox:
     """Reads the parent's messages on a thread: jobs queue up here, and an ("abort", job id) message
     sets the abort event of that job while it runs (cooperative lanes) or marks it to be skipped."""
@@ -120,6 +135,13 @@ def main(read_fd: int, write_fd: int) -> None:
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    _die_with_parent()
+    nice = int(os.environ.get("LAYERSTUDIO_NICE", "0") or 0)
+    if nice:
+        try:
+            os.nice(nice)   # automatic recomputation yields the cores to the user's jobs
+        except OSError:
+            pass
     from core.errors import LayerStudioError
 
     inbox = _Inbox(Connection(read_fd, writable=False))

@@ -34,6 +34,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 POLL_MS = 10
+#: lanes of automatic recomputation: their children run at a lower CPU priority (nice), so on a busy
+#: machine a job the user asked for (a Monte Carlo run, a migration refresh) and the GUI itself get
+#: the cores first (two cores here: five CPU-bound children after one edit delayed a run by seconds)
+BACKGROUND_LANES = frozenset({"symmetry", "symmetry-quick", "xrd", "charge"})
+#: lanes of short jobs whose child keeps caches worth more than the job: a newer job waits for the
+#: running one (at most one waits; an older waiting one is dropped) instead of killing its child
+WAITING_LANES = frozenset({"symmetry-quick"})
+BACKGROUND_NICE = 10
 
 
 def _write(tx: Connection, outbox: queue.SimpleQueue) -> None:
@@ -59,7 +67,11 @@ class ProcessJob:
         self.cancelled = False
 
     def cancel(self) -> None:
-        if not self.done:
+        if self.done:
+            return
+        if self.lane.queued is not None and self.lane.queued[0] is self:
+            self.lane._drop_queued()
+        elif self.lane.job is self:
             self.lane.cancel()
 
 
@@ -79,6 +91,7 @@ class ProcessLane(QObject):
         self._tx = None        # Connection parent -> child
         self._conn = None      # Connection child -> parent
         self.job: ProcessJob | None = None
+        self.queued: tuple | None = None    # (job, fn, args) waiting for the running job (WAITING_LANES)
         self.restarts = 0
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -94,6 +107,8 @@ class ProcessLane(QObject):
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ, LAYERSTUDIO_SYS_PATH=json.dumps([p for p in sys.path if p]))
+        if self.name in BACKGROUND_LANES:
+            env["LAYERSTUDIO_NICE"] = str(BACKGROUND_NICE)
         code = ("import json, os, sys; sys.path[:0] = json.loads(os.environ['LAYERSTUDIO_SYS_PATH']); "
                 f"from gui.process_child import main; main({to_child_r}, {from_child_w})")
         self._proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
@@ -128,12 +143,20 @@ class ProcessLane(QObject):
     # ------------------------------------------------------------------ jobs
     def submit(self, fn, *args, label: str = "", on_result=None, on_error=None, on_finished=None,
                on_progress=None) -> ProcessJob:
-        if self.job is not None and not self.job.warm_up:
-            self._drop_current()
-        # a warm-up still running is not killed: the child takes the job right after it
-        self._ensure_child()
         job = ProcessJob(self, next(self._ids), label or self.name, on_result, on_error, on_finished,
                          on_progress)
+        if self.job is not None and not self.job.warm_up:
+            if self.name in WAITING_LANES:
+                self._drop_queued()
+                self.queued = (job, fn, args)
+                return job
+            self._drop_current()
+        return self._send(job, fn, args)
+
+    def _send(self, job: ProcessJob, fn, args) -> ProcessJob:
+        # a warm-up still running is not killed: the child takes the job right after it
+        self._ensure_child()
+        job.started_at = time.monotonic()
         # pickled here: the arguments may change on this thread later
         msg = (job.id, fn, args, True) if self.cooperative else (job.id, fn, args)
         self._outbox.put(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
@@ -153,7 +176,23 @@ class ProcessLane(QObject):
         if job.on_finished:
             job.on_finished()
 
+    def _drop_queued(self) -> None:
+        if self.queued is not None:
+            job = self.queued[0]
+            self.queued = None
+            job.cancelled = job.done = True
+            if job.on_finished:
+                job.on_finished()
+
+    def _next(self) -> None:
+        """The running job ended: start the one waiting, if any."""
+        if self.queued is not None and self.job is None:
+            job, fn, args = self.queued
+            self.queued = None
+            self._send(job, fn, args)
+
     def cancel(self) -> None:
+        self._drop_queued()
         if self.job is not None:
             self._drop_current()
             self._timer.stop()
@@ -168,7 +207,7 @@ class ProcessLane(QObject):
             self.submit(fn, *args, label=f"{self.name} (warming up)").warm_up = True
 
     def busy(self) -> bool:
-        return self.job is not None
+        return self.job is not None or self.queued is not None
 
     def _poll(self) -> None:
         job = self.job
@@ -199,7 +238,9 @@ class ProcessLane(QObject):
                 job.on_error(f"{job.label}: the worker process ended unexpectedly")
             if job.on_finished:
                 job.on_finished()
-            self.sigIdle.emit()
+            self._next()
+            if self.job is None:
+                self.sigIdle.emit()
             return
         self.job = None
         self._timer.stop()
@@ -213,11 +254,13 @@ class ProcessLane(QObject):
         finally:
             if job.on_finished:
                 job.on_finished()
-            self.sigIdle.emit()
+            self._next()
+            if self.job is None:
+                self.sigIdle.emit()
 
     def shutdown(self) -> None:
         self._timer.stop()
-        self.job = None
+        self.job = self.queued = None
         if self._proc is None:
             return
         try:

@@ -372,12 +372,14 @@ class ReadoutPanel(QWidget):
 
     # ------------------------------------------------------------------ slow readouts
     def _show_space_group(self) -> None:
+        from .analysis import space_group_text
         sg = self._summarise(["space_group"])["space_group"]
-        if sg is None:
-            self.lab_spacegroup.setText("computing…")
-            return
-        text = f"? ({sg['error']})" if "error" in sg else f"{sg['symbol']} ({sg['number']})"
+        # the cell's group, or the framework's (TM + O) while the cell's is pending or failed, saying so
+        text, tip = space_group_text(self.analysis.shown.results)
         self.lab_spacegroup.setText(text)
+        self.lab_spacegroup.setToolTip(tip)
+        if sg is None:
+            return
         self.sigSpaceGroup.emit(text)
 
     def set_shown_layer(self, kind: str, index: int) -> None:

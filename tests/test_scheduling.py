@@ -121,3 +121,27 @@ def test_layer_box_charge_panel_and_palette_follow_the_document(qtbot, isolated_
     w.document.model.set_oxidation("Co", 3.5)
     assert "3.5+" in w.palette.buttons[CODE["Co"]].text()
     wait_idle(qtbot, w)
+
+
+def test_waiting_lane_keeps_its_child_and_runs_only_the_newest(qtbot):
+    """The quick space-group lane keeps its child (and the operation tables cached there): a newer job
+    waits for the running one instead of killing it, and of several waiting only the newest runs."""
+    from gui.processes import WAITING_LANES
+    from gui.workers import TaskRunner
+
+    assert "symmetry-quick" in WAITING_LANES
+    runner = TaskRunner()
+    try:
+        got, finished = [], []
+        runner.submit_process("symmetry-quick", time.sleep, 1.0, on_result=got.append,
+                              on_finished=lambda: finished.append("sleep"))
+        older = runner.submit_process("symmetry-quick", max, 5, 0, on_result=got.append,
+                                      on_finished=lambda: finished.append("older"))
+        runner.submit_process("symmetry-quick", max, 7, 0, on_result=got.append,
+                              on_finished=lambda: finished.append("newest"))
+        assert older.cancelled and finished == ["older"]     # dropped without running
+        qtbot.waitUntil(lambda: not runner.busy(), timeout=60000)
+        assert got == [None, 7] and finished == ["older", "sleep", "newest"]
+        assert runner.lanes["symmetry-quick"].restarts == 0  # never killed
+    finally:
+        runner.shutdown()

@@ -1,4 +1,7 @@
-"""The one module that talks to spglib: space group of a model or a pymatgen Structure.
+"""spglib's symmetry search: space group of a model or a pymatgen Structure.
+
+For a Model, core.structure.lattice_symmetry gives the same answer in milliseconds (docs/science.md §17);
+the window asks spglib only when that cannot decide.
 
 Results are cached on a hashable key (occupancy bytes + lattice + basis heights, or the structure's
 lattice, coordinates and species), so asking again for an unchanged model is free. spglib reports

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
 from core.analysis.snapshots import with_state
 from core.report import ordering_text
 
+from ..progressbar import ProgressBar
 from .style import CURVE
 from .visibility import on_screen
 
@@ -145,7 +145,7 @@ class MonteCarloPanel(QWidget):
         self.start_btn = QPushButton("Start")
         self.abort_btn = QPushButton("Abort")
         self.abort_btn.setEnabled(False)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setRange(0, 1000)
         self.status = QLabel("Anneals swaps on the electrostatic (Ewald) energy; temperatures are kT in eV.")
         self.status.setWordWrap(True)

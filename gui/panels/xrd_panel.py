@@ -46,8 +46,9 @@ class XRDPanel(QWidget):
         self.curve = self.plot.plot([], [], pen=pg.mkPen("k", width=1.2), name=f"profile (FWHM {FWHM}°)")
         # peaks are ~1 px wide: "peak" downsampling keeps every maximum visible at any zoom
         self.curve.setDownsampling(auto=True, method="peak")
-        self.sticks = pg.BarGraphItem(x=[], height=[], width=0.08, brush=pg.mkBrush(CURVE["coulomb"]),
-                                      pen=None)
+        # one path of vertical segments: a BarGraphItem draws its bars one by one in Python (tens of
+        # milliseconds for the thousands of reflections of a 24x24 cell, on every repaint)
+        self.sticks = pg.PlotDataItem([], [], connect="pairs", pen=pg.mkPen(CURVE["coulomb"], width=2))
         self.plot.addItem(self.sticks)
         self.legend.addItem(self.sticks, "reflections")
         self.window_label = QLabel("superlattice window 20-30°: -")
@@ -135,7 +136,10 @@ class XRDPanel(QWidget):
         grid, prof = self._profile(r)
         y = np.log10(1 + r["intensity"]) if self.log_box.isChecked() else r["intensity"]
         self.curve.setData(grid, prof)
-        self.sticks.setOpts(x=r["two_theta"], height=y, width=0.08)
+        x = np.repeat(np.asarray(r["two_theta"], float), 2)
+        h = np.zeros(len(x))
+        h[1::2] = y
+        self.sticks.setData(x, h, connect="pairs")
         if self.reference is not None:
             self.ref_curve.setData(*self._profile(self.reference))
         else:
