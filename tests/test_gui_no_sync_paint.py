@@ -57,3 +57,15 @@ def test_automatic_lanes_run_at_lower_priority(qtbot):
         assert got["xrd"] == got["symmetry"] == min(base + BACKGROUND_NICE, 19) > base
     finally:
         runner.shutdown()
+
+
+def test_every_progress_bar_of_the_window_paints_later(qtbot):
+    """No panel brings back Qt's synchronous bar: every progress bar of the window with all panels is ours."""
+    from gui_helpers import make_window
+
+    from core.structure.model import Model
+
+    w = make_window(qtbot, Model.build("O3", "Li", "3", tm_spec="Co"), install_panels=True)
+    bars = w.findChildren(QProgressBar)
+    assert len(bars) >= 3
+    assert [b.objectName() or type(b.parent()).__name__ for b in bars if not isinstance(b, ProgressBar)] == []

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableView,
@@ -42,6 +41,7 @@ from core.errors import LayerStudioError
 from core.orderings.enumeration import MAX_CONFIGURATIONS, count_configurations
 
 from ..document import Preview
+from ..progressbar import ProgressBar
 from .enumerate_jobs import SYMMETRY_TEXT, ClassTable, arrangement_label, enumerate_job, estimate_job
 from .visibility import on_screen
 
@@ -97,7 +97,7 @@ class EnumeratePanel(QWidget):
         self.run_btn = QPushButton("Enumerate")
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setEnabled(False)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setRange(0, 1000)
         self.status = QLabel("Every arrangement of one sublattice in a small cell, ranked by the Ewald "
                              "energy (electrostatic only).")

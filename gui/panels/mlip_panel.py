@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from core.mlip.jobs import load_model, neb_job, relax_with_moments, rerank_job
 
+from ..progressbar import ProgressBar
 from .style import CURVE
 from .visibility import on_screen
 
@@ -198,7 +198,7 @@ class ForceFieldPanel(QWidget):
             for b in group:
                 row.addWidget(b)
             rows.append(row)
-        self.bar = QProgressBar()
+        self.bar = ProgressBar()
         self.bar.setRange(0, 1000)
         self.status = QLabel("CHGNet: a universal machine-learned potential. Energies here are not the "
                              "electrostatic estimate.")
