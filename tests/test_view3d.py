@@ -177,3 +177,21 @@ def test_species_key_on_screen_and_in_the_figure(qtbot, view):
     changed = sum(with_key.pixelColor(x, y) != without.pixelColor(x, y)
                   for x in range(w - 150, w - 10, 3) for y in range(h - 120, h - 10, 3))
     assert changed > 200     # the key's box, discs and text in the bottom-right corner
+
+
+@pytest.mark.gl
+def test_no_opengl_widget_until_the_3d_tab_is_shown(qtbot):
+    """An OpenGL widget anywhere in the window makes Qt compose the whole window through OpenGL (every
+    repaint about twice as slow under software GL), so the 3D view is made only when its tab comes up;
+    it then shows the document's model."""
+    from gui_helpers import make_window
+    from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+    w = make_window(qtbot, small_model(), install_panels=True)
+    qtbot.wait(500)
+    host = w.panels
+    assert host.has_3d and host._view3d is None and w.findChildren(QOpenGLWidget) == []
+    host.show_dock("view3d")
+    qtbot.waitUntil(lambda: host._view3d is not None, timeout=5000)
+    assert len(w.findChildren(QOpenGLWidget)) == 1
+    assert host.view3d.model is w.document.model

@@ -3,7 +3,7 @@ entries and wires them to the document (see gui.panels for the window contract i
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from core.analysis.snapshots import with_state
@@ -19,7 +19,8 @@ from .mc_panel import MonteCarloPanel
 from .migration_panel import MigrationPanel
 from .mlip_panel import ForceFieldPanel, attach_readout
 from .overlay import LayerOverlay
-from .view3d import make_view3d
+from .view3d import fallback_label, make_view3d, opengl_unavailable_reason
+from .visibility import on_screen
 from .xrd_panel import XRDPanel
 
 
@@ -37,9 +38,13 @@ class PanelHost(QObject):
         self.doc = doc = window.document
         self.layer_view = window.layer_view
         runner = window.runner
-        self.view3d = make_view3d()
-        self.has_3d = hasattr(self.view3d, "set_model")
-        self.overlay = LayerOverlay(self.layer_view, doc, self.view3d if self.has_3d else None, self)
+        # The OpenGL view is made the first time its tab is on screen: an OpenGL widget anywhere in the window
+        # makes Qt compose the whole window through OpenGL (llvmpipe under Xvfb), which doubled the cost of
+        # every repaint (a click on 24x24: 18 -> 51 ms) for users who never open the 3D view.
+        reason = opengl_unavailable_reason()
+        self.has_3d = reason is None
+        self._view3d = None if self.has_3d else fallback_label(reason)
+        self.overlay = LayerOverlay(self.layer_view, doc, None, self)
         self.mc = MonteCarloPanel(doc, runner)
         self.enumerate = EnumeratePanel(doc, runner)
         self.migration = MigrationPanel(doc, runner)
@@ -78,8 +83,6 @@ class PanelHost(QObject):
         self.lab = LabMode(window, self.snapshots, keep_docks={"dock_readouts"})
         self._wire()
         self._menus()
-        if self.has_3d:
-            self.view3d.set_model(doc.model)
 
     def _view3d_panel(self) -> QWidget:
         """The 3D view (or its fallback message) with a row of view-direction buttons."""
@@ -87,8 +90,12 @@ class PanelHost(QObject):
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addWidget(self.view3d, 1)
-        if self.has_3d:
+        self._view3d_box = lay
+        if not self.has_3d:
+            lay.addWidget(self._view3d, 1)
+        else:
+            self._view3d_placeholder = QWidget()
+            lay.addWidget(self._view3d_placeholder, 1)
             row = QHBoxLayout()
             row.setContentsMargins(2, 0, 2, 2)
             for axis, text, tip in (("a", "a", "view along a"), ("b", "b", "view along b"),
@@ -103,8 +110,39 @@ class PanelHost(QObject):
                 row.addWidget(b)
             row.addStretch(1)
             lay.addLayout(row)
-            self.view3d.setToolTip("drag: rotate, wheel: zoom, click an atom: select it in the 2D editor")
         return box
+
+    @property
+    def view3d(self):
+        """The 3D view (made now if it was not yet), or the label saying why there is none."""
+        return self.ensure_view3d() if self.has_3d else self._view3d
+
+    def ensure_view3d(self):
+        if self._view3d is None:
+            v = self._view3d = make_view3d()
+            self._view3d_box.replaceWidget(self._view3d_placeholder, v)
+            self._view3d_placeholder.deleteLater()
+            if not hasattr(v, "set_model"):   # the driver failed after all: the label says why
+                self.has_3d = False
+                return v
+            v.setToolTip("drag: rotate, wheel: zoom, click an atom: select it in the 2D editor")
+            v.sigSitePicked.connect(self.select_site)
+            v.set_model(self.overlay.preview_model or self.doc.model)
+            self.overlay.view3d = v
+            if self.overlay.o_moments is not None:
+                self.overlay.show_o_moments(*self.overlay.o_moments)
+            if self.overlay.path is not None:
+                v.set_path(self.overlay.path.images)
+        return self._view3d
+
+    def _view3d_screen_changed(self, visible: bool) -> None:
+        # the window's first show passes tabs through the top: make the view only if its tab stays there
+        if visible and self._view3d is None:
+            QTimer.singleShot(300, self._view3d_if_on_screen)
+
+    def _view3d_if_on_screen(self) -> None:
+        if self._view3d is None and on_screen(self._view3d_placeholder):
+            self.ensure_view3d()
 
     # ------------------------------------------------------------------ wiring
     def _wire(self) -> None:
@@ -127,13 +165,13 @@ class PanelHost(QObject):
         self.lab.sigToggled.connect(lambda on: self.overlay.set_caption(None) if not on else None)
         if self.has_3d:
             doc.sigSitesChanged.connect(self._refresh_3d)
-            doc.sigModelReplaced.connect(lambda: self.view3d.set_model(doc.model))
-            self.view3d.sigSitePicked.connect(self.select_site)
-            w.sigSiteSelected.connect(lambda s: self.view3d.highlight([s]))
+            doc.sigModelReplaced.connect(lambda: self._view3d is not None and self._view3d.set_model(doc.model))
+            w.sigSiteSelected.connect(lambda s: self._view3d is not None and self._view3d.highlight([s]))
+            self.docks["view3d"].visibilityChanged.connect(self._view3d_screen_changed)
 
     def _refresh_3d(self, _sites) -> None:
-        if self.overlay.preview_model is None:
-            self.view3d.refresh()
+        if self._view3d is not None and self.overlay.preview_model is None:
+            self._view3d.refresh()
 
     def _snapshot_shown(self, index: int, name: str) -> None:
         if self.lab.active:  # in front of a room the state's name is part of the picture
@@ -191,8 +229,8 @@ class PanelHost(QObject):
     def select_site(self, site: int) -> None:
         """A site picked in 3D: select it in the 2D editor (its layer shown, ringed) and say what it is."""
         self.overlay.show_pick(site)
-        if self.has_3d:
-            self.view3d.highlight([site])
+        if self.has_3d and self._view3d is not None:
+            self._view3d.highlight([site])
         self.window.statusBar().showMessage(f"Picked {self.doc.model.site_label(site)}", 8000)
         self.window.sigSiteSelected.emit(site)
 
@@ -289,7 +327,7 @@ class PanelHost(QObject):
         """'compare' if the compare window is active, '3d' if the 3D view has focus, else 'layer'."""
         if self.compare_dialog is not None and self.compare_dialog.isActiveWindow():
             return "compare"
-        if self.has_3d and (self.view3d.hasFocus() or self.view3d.underMouse()):
+        if self.has_3d and self._view3d is not None and (self._view3d.hasFocus() or self._view3d.underMouse()):
             return "3d"
         return "layer"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -34,6 +35,8 @@ FOV_DEG = 2.0  # small field of view + far camera: nearly orthographic
 
 def opengl_unavailable_reason() -> str | None:
     """None if an OpenGL context can be created on this platform, else a one-line reason."""
+    if os.environ.get("LAYERSTUDIO_NO_3D"):
+        return "switched off (LAYERSTUDIO_NO_3D is set)"
     app = QGuiApplication.instance()
     platform = QGuiApplication.platformName() if app else ""
     if platform in ("offscreen", "minimal", "vnc"):
