@@ -19,7 +19,7 @@ from .mc_panel import MonteCarloPanel
 from .migration_panel import MigrationPanel
 from .mlip_panel import ForceFieldPanel, attach_readout
 from .overlay import LayerOverlay
-from .view3d import fallback_label, make_view3d, opengl_unavailable_reason
+from .view3d import fallback_label, make_view3d, prepare_view3d
 from .visibility import on_screen
 from .xrd_panel import XRDPanel
 
@@ -41,7 +41,7 @@ class PanelHost(QObject):
         # The OpenGL view is made the first time its tab is on screen: an OpenGL widget anywhere in the window
         # makes Qt compose the whole window through OpenGL (llvmpipe under Xvfb), which doubled the cost of
         # every repaint (a click on 24x24: 18 -> 51 ms) for users who never open the 3D view.
-        reason = opengl_unavailable_reason()
+        reason = prepare_view3d()
         self.has_3d = reason is None
         self._view3d = None if self.has_3d else fallback_label(reason)
         self.overlay = LayerOverlay(self.layer_view, doc, None, self)
@@ -119,7 +119,7 @@ class PanelHost(QObject):
 
     def ensure_view3d(self):
         if self._view3d is None:
-            v = self._view3d = make_view3d()
+            v = self._view3d = make_view3d(checked=True)
             self._view3d_box.replaceWidget(self._view3d_placeholder, v)
             self._view3d_placeholder.deleteLater()
             if not hasattr(v, "set_model"):   # the driver failed after all: the label says why

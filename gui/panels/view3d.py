@@ -65,9 +65,22 @@ def fallback_label(reason: str, parent=None) -> QLabel:
     return label
 
 
-def make_view3d(parent=None):
-    """A `View3D`, or a `QLabel` with the reason when OpenGL is unavailable. Never raises."""
+def prepare_view3d() -> str | None:
+    """None if a 3D view can be made (its OpenGL modules are then imported, so making it later is quick),
+    else the reason why not."""
     reason = opengl_unavailable_reason()
+    if reason is None:
+        try:
+            _make_view_class()
+        except Exception as exc:  # pragma: no cover - driver dependent
+            return f"OpenGL failed: {exc}"
+    return reason
+
+
+def make_view3d(parent=None, checked: bool = False):
+    """A `View3D`, or a `QLabel` with the reason when OpenGL is unavailable (`checked`: the caller already
+    asked `prepare_view3d`). Never raises."""
+    reason = None if checked else opengl_unavailable_reason()
     if reason is not None:
         return fallback_label(reason, parent)
     try:
