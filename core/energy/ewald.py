@@ -209,6 +209,14 @@ class EwaldEngine:
         q = self._check(q)
         return 0.5 * float(q @ self.potential(q))
 
+    def fixed_field(self, q, active) -> tuple[np.ndarray, float]:
+        """(phi (N,) V, energy eV) of the charges q with the `active` sites emptied: the field in which an
+        arrangement of the active sites moves, E(arrangement) = energy + Q . phi[active] + Q.M_aa.Q / 2."""
+        q_fixed = np.array(self._check(q), dtype=float)
+        q_fixed[np.asarray(active, dtype=np.int64)] = 0.0
+        phi = self.potential(q_fixed)
+        return phi, 0.5 * float(q_fixed @ phi)
+
     def site_energies(self, q) -> np.ndarray:
         """(N,) eV: each site's share q_i phi_i / 2 of the pair sum. The background, a constant in every
         pair, is shared in proportion to charge (it is inside phi). They sum to `energy(q)`; vacancies 0."""

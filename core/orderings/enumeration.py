@@ -126,11 +126,7 @@ def _prepare(model, sublattice, symmetry):
         raise ResourceLimitError("enumerate one sublattice at a time (tm or alkali)")
     codes, counts = np.unique(model.occupancy[sites], return_counts=True)
     engine = get_engine(model.supercell)
-    q = charges_of(model)
-    q_fixed = q.copy()
-    q_fixed[sites] = 0.0
-    phi_fixed = engine.potential(q_fixed)
-    e_fixed = 0.5 * float(q_fixed @ phi_fixed)
+    phi_fixed, e_fixed = engine.fixed_field(charges_of(model), sites)
     M = engine.submatrix(sites, sites)
     qtab = charge_by_code(model.oxidation)
     perms, info = site_permutations(model, sites, symmetry=symmetry)
@@ -333,11 +329,7 @@ def small_cell_ground_states(model, sublattice: str = "tm", *, max_index: int = 
         occ_small = small.occupancy.copy()
         eng = get_engine(small.supercell)
         act = np.concatenate(sgroups)
-        q = small.charges()
-        q_fixed = q.copy()
-        q_fixed[act] = 0.0
-        phi_fixed = eng.potential(q_fixed)
-        e_fixed = 0.5 * float(q_fixed @ phi_fixed)
+        phi_fixed, e_fixed = eng.fixed_field(small.charges(), act)
         Mact = eng.submatrix(act, act)
         best_e, best_a = np.inf, None
         for A in _group_arrangements(sgroups, ccs, batch):

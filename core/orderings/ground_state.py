@@ -89,11 +89,7 @@ def two_layer_ground_state(model, layer_sites: tuple[np.ndarray, np.ndarray], *,
     if total is None:
         total = int((occ[both] == codes[1]).sum())
     eng = get_engine(model.supercell)
-    q = charges_of(model)
-    qf = q.copy()
-    qf[both] = 0.0
-    phi_f = eng.potential(qf)
-    E0 = 0.5 * float(qf @ phi_f)
+    phi_f, E0 = eng.fixed_field(charges_of(model), both)
     q0, q1 = float(qc[0]), float(qc[1])
     MA, MB, C = eng.submatrix(A, A), eng.submatrix(B, B), eng.submatrix(A, B)
     mA, cA, eA = _layer_spectrum(phi_f[A], MA, q0, q1, total)
