@@ -155,7 +155,8 @@ class Studio:
         """PNG of the whole window."""
         self._process()
         path = Path(path)
-        if not self.window.grab().save(str(path)):
+        from gui.panels.figures import grab_window
+        if not grab_window(self.window).save(str(path)):
             raise LayerStudioError(f"cannot write {path}")
         return path
 

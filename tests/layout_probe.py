@@ -124,7 +124,8 @@ def _shot(w, name: str) -> None:
     """With LAYOUT_PROBE_SHOTS=dir, save what was checked (for a human to look at)."""
     folder = os.environ.get("LAYOUT_PROBE_SHOTS")
     if folder:
-        w.grab().save(os.path.join(folder, f"{name}_{w.width()}x{w.height()}.png"))
+        from gui.panels.figures import grab_window
+        grab_window(w).save(os.path.join(folder, f"{name}_{w.width()}x{w.height()}.png"))
 
 
 def main() -> int:

@@ -58,10 +58,11 @@ def test_atoms_drawn_and_rendered(qtbot, view, tmp_path):
                     for y in range(0, img.height(), 7)])
     assert (arr < 200).mean() > 0.02  # atoms cover part of the white background
     big = view.render_image(2)
-    assert (big.width(), big.height()) == (2 * view.width(), 2 * view.height())
+    surface = view.surface     # the OpenGL window under the one-line key
+    assert (big.width(), big.height()) == (2 * surface.width(), 2 * surface.height())
     from gui.panels.figures import export_figure, image_size
     out = export_figure(view, tmp_path / "view3d.png", 4)
-    assert image_size(out) == (4 * view.width(), 4 * view.height())
+    assert image_size(out) == (4 * surface.width(), 4 * surface.height())
 
 
 @pytest.mark.gl
@@ -93,7 +94,7 @@ def test_click_picks_site(qtbot, view):
     site = int(np.argmax(m.supercell.cart[:, 2]))
     pos = view.site_screen_pos(site).toPoint()
     with qtbot.waitSignal(view.sigSitePicked, timeout=2000) as sig:
-        qtbot.mouseClick(view, Qt.LeftButton, pos=pos)
+        qtbot.mouseClick(view.surface, Qt.LeftButton, pos=pos)   # the OpenGL window gets the mouse
     assert sig.args[0] == site
 
 
@@ -180,11 +181,12 @@ def test_species_key_on_screen_and_in_the_figure(qtbot, view):
 
 
 @pytest.mark.gl
-def test_no_opengl_widget_until_the_3d_tab_is_shown(qtbot):
+def test_no_opengl_widget_in_the_window(qtbot):
     """An OpenGL widget anywhere in the window makes Qt compose the whole window through OpenGL (every
-    repaint about twice as slow under software GL), so the 3D view is made only when its tab comes up;
-    it then shows the document's model."""
+    repaint about twice as slow under software GL), so the 3D view draws into an OpenGL window in a
+    window container, made when its tab first comes up; it then shows the document's model."""
     from gui_helpers import make_window
+    from PySide6.QtOpenGL import QOpenGLWindow
     from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
     w = make_window(qtbot, small_model(), install_panels=True)
@@ -193,5 +195,30 @@ def test_no_opengl_widget_until_the_3d_tab_is_shown(qtbot):
     assert host.has_3d and host._view3d is None and w.findChildren(QOpenGLWidget) == []
     host.show_dock("view3d")
     qtbot.waitUntil(lambda: host._view3d is not None, timeout=5000)
-    assert len(w.findChildren(QOpenGLWidget)) == 1
+    assert w.findChildren(QOpenGLWidget) == []
+    assert isinstance(host.view3d.surface, QOpenGLWindow) and host.view3d.surface.isExposed()
     assert host.view3d.model is w.document.model
+
+
+@pytest.mark.gl
+def test_window_screenshot_shows_the_3d_atoms(qtbot):
+    """`grab()` cannot see into the OpenGL window: screenshots paint the 3D frame in its place."""
+    from gui_helpers import make_window
+    from PySide6.QtCore import QPoint
+
+    from gui.panels.figures import grab_window
+
+    w = make_window(qtbot, small_model(layers=3), install_panels=True)
+    host = w.panels
+    host.show_dock("view3d")
+    qtbot.waitUntil(lambda: host._view3d is not None and host.view3d.surface.isExposed(), timeout=5000)
+    box = host.view3d.container
+    origin = box.mapTo(w, QPoint(0, 0))
+
+    def dark_fraction(img):
+        px = [img.pixelColor(origin.x() + x, origin.y() + y).red()
+              for x in range(0, box.width(), 5) for y in range(0, box.height(), 5)]
+        return np.mean(np.array(px) < 200)
+
+    assert dark_fraction(w.grab().toImage()) < 0.005       # what Qt's own grab sees there: nothing
+    assert dark_fraction(grab_window(w)) > 0.02            # the atoms

@@ -118,6 +118,22 @@ def export_figure(widget: QWidget, path, scale: int = SCALE, preview_banner: boo
     return path
 
 
+def grab_window(window: QWidget) -> QImage:
+    """The window as on screen. `QWidget.grab` cannot see into an OpenGL window (the 3D view draws into one
+    in a window container), so each one visible is rendered and painted in its place."""
+    img = window.grab().toImage()
+    surfaces = [w for w in window.findChildren(QWidget) if hasattr(w, "render_image") and hasattr(w, "container")]
+    painter = QPainter(img)
+    try:
+        for view in surfaces:
+            box = view.container
+            if box.isVisible() and box.window() is window and box.width() > 1 and box.height() > 1:
+                painter.drawImage(box.mapTo(window, QPoint(0, 0)), view.render_image(1, key=False))   # its key is on screen above it
+    finally:
+        painter.end()
+    return img
+
+
 def qimage_to_pil(img: QImage):
     """Pillow RGB image of a QImage (through an in-memory PNG: robust to every QImage format)."""
     import io

@@ -7,6 +7,9 @@ up to 8,000 atoms (measured on Mesa llvmpipe), where one merged sphere mesh cost
 The camera is "orthographic-like": a 2 degree field of view seen from far away, so layers stay parallel
 and the view along a lattice vector shows clean columns.
 
+The surface is a `QOpenGLWindow` in a window container, not a `QOpenGLWidget`: the latter makes Qt compose
+the whole main window through OpenGL (every repaint of every view about twice as slow under software GL).
+
 `make_view3d(parent)` returns a `View3D`, or a plain `QLabel` saying why when no OpenGL context can be made
 (the offscreen platform, a missing driver): the rest of the window never depends on OpenGL.
 """
@@ -18,7 +21,7 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat
+from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat, QWindow
 from PySide6.QtWidgets import QLabel
 
 from core.structure.species import ELEMENT, VACANCY
@@ -113,7 +116,8 @@ def camera_angles(direction: np.ndarray) -> tuple[float, float]:
 
 def project_points(view, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project (P, 3) Angstrom points into widget pixels: returns (xy (P, 2) device-independent px,
-    depth (P,) camera distance). Uses the view's own projection and view matrices."""
+    depth (P,) camera distance). Uses the view's own projection and view matrices (a `View3D`'s surface)."""
+    view = getattr(view, "surface", view)
     w, h = max(view.width(), 1), max(view.height(), 1)
     vp = (0, 0, w, h)
     proj = np.array(view.projectionMatrix(vp, vp).data(), float).reshape(4, 4).T
@@ -215,18 +219,25 @@ def _make_view_class():
     gl = cls["gl"]
     SphereSprites = cls["SphereSprites"]
     Lines = cls["Lines"]
+    from PySide6.QtCore import QEvent
+    from PySide6.QtOpenGL import QOpenGLWindow
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-    class _View3D(gl.GLViewWidget):
-        """The supercell in 3D.
+    from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
-        Signals: sigSitePicked(int) - the user clicked (without dragging) on the atom of this site index.
+    class _Surface(GLViewMixin, QOpenGLWindow):
+        """The OpenGL surface: a `QOpenGLWindow`, embedded in the widget tree by `View3D` through
+        `QWidget.createWindowContainer`. A `QOpenGLWidget` would make Qt compose the whole main window
+        through OpenGL, which under software GL doubles the cost of every repaint of every other view
+        (a click on 24x24: 18 -> 51 ms); a window container keeps the rest of the window raster.
+
+        Signals: picked(int) - the user clicked (without dragging) on the atom of this site index.
         """
 
-        sigSitePicked = Signal(int)
+        picked = Signal(int)
 
-        def __init__(self, parent=None):
-            super().__init__(parent)
-            self.setObjectName("view3d")
+        def __init__(self, parent):
+            super().__init__(parent=parent)
             self.setBackgroundColor((255, 255, 255, 255))
             self.opts["fov"] = FOV_DEG
             self.model = None
@@ -237,29 +248,28 @@ def _make_view_class():
             self._press = None
             self._axis = "perspective"
             self._user_camera = False  # the user rotated/zoomed: do not refit on resize
+            self.under_mouse = False
             self.atoms = SphereSprites(pxMode=False, glOptions="opaque")
-            self.box = Lines(mode="lines", color=(0.2, 0.2, 0.2, 1.0), width=1.5,
-                                         antialias=True)
+            self.box = Lines(mode="lines", color=(0.2, 0.2, 0.2, 1.0), width=1.5, antialias=True)
             self.highlight_item = SphereSprites(pxMode=False, glOptions="translucent")
             self.marker = SphereSprites(pxMode=False, glOptions="opaque")
-            self.path_item = Lines(mode="line_strip", color=(0.05, 0.05, 0.05, 1.0), width=4,
-                                               antialias=True)
+            self.path_item = Lines(mode="line_strip", color=(0.05, 0.05, 0.05, 1.0), width=4, antialias=True)
             self.path_item.setVisible(False)
             for item in (self.atoms, self.box, self.highlight_item, self.marker, self.path_item):
                 self.addItem(item)
             self.marker.setVisible(False)
             self.highlight_item.setVisible(False)
-            # which colour is which ion: a key in the top-left corner (painted into exports too)
-            self.legend = QLabel(self)
-            self.legend.setObjectName("view3dLegend")
-            self.legend.setStyleSheet("background: rgba(255,255,255,215); border: 1px solid #bbb; padding: 2px 5px;")
-            self.legend.setAttribute(Qt.WA_TransparentForMouseEvents)
-            self.legend.move(6, 6)
-            self.legend_entries = []
+
+        # a QWindow has devicePixelRatio(), where pyqtgraph's mixin asks a QWidget's devicePixelRatioF()
+        def deviceWidth(self):  # noqa: N802
+            return int(self.width() * self.devicePixelRatio())
+
+        def deviceHeight(self):  # noqa: N802
+            return int(self.height() * self.devicePixelRatio())
 
         def initializeGL(self):  # noqa: N802
-            # Qt makes a new GL context when the widget moves to another window (a dock floated or
-            # re-docked): buffers, vertex arrays and shader programs of the old one are invalid there
+            # a new context (the surface was destroyed and made again): buffers, vertex arrays and shader
+            # programs of the old one are invalid there
             from PySide6.QtOpenGL import QOpenGLBuffer, QOpenGLVertexArrayObject
             self.__dict__.pop("_ls_programs", None)
             if getattr(self, "_gl_initialised", False):
@@ -275,19 +285,15 @@ def _make_view_class():
             self._gl_initialised = True
             super().initializeGL()
 
-        # ------------------------------------------------------------ content
-        def set_model(self, model, occupancy=None) -> None:
-            """Draw `model` (with `occupancy` instead of the model's own, for previews)."""
-            first = self.model is None or self.model.supercell is not model.supercell
-            self.model = model
-            sc = model.supercell
-            self.box.setData(pos=cell_edges(sc.lattice))
-            self.set_occupancy(model.occupancy if occupancy is None else occupancy)
-            if first:
-                self.view_along("perspective")
+        def event(self, ev):
+            if ev.type() == QEvent.Enter:
+                self.under_mouse = True
+            elif ev.type() == QEvent.Leave:
+                self.under_mouse = False
+            return super().event(ev)
 
+        # ------------------------------------------------------------ content
         def set_occupancy(self, occupancy: np.ndarray) -> None:
-            """Redraw the atoms for this occupancy (vacancies are not drawn)."""
             sc = self.model.supercell
             occ = np.asarray(occupancy)
             self._occ = occ.copy()
@@ -305,70 +311,8 @@ def _make_view_class():
                 colour = colour.copy()
                 colour[where[where >= 0]] = self._site_colours[1][where >= 0]
             self.atoms.setData(pos=self._pos, color=colour, size=2.0 * radius[codes])
-            self._update_legend(occ)
-
-        def _legend_colors(self):
-            from PySide6.QtGui import QColor
-            return [QColor.fromRgbF(*map(float, rgba)) for rgba in species_rgba()]
-
-        def _update_legend(self, occ) -> None:
-            from gui.legend import legend_entries, legend_html
-            entries = [e for e in legend_entries(self.model, occupancy=occ) if e[0] != VACANCY]
-            if entries != self.legend_entries:
-                self.legend_entries = entries
-                self.legend.setText(legend_html(entries, self._legend_colors()))
-                self.legend.adjustSize()
-            self.legend.setVisible(bool(entries))
-
-        def set_site_colours(self, sites, rgba, supercell=None) -> None:
-            """Draw `sites` (k,) of `supercell` (default: the one shown) in colours (k, 4) RGBA 0..1 instead of
-            their species colour (the O-hole map), whenever that supercell is shown; None: species colours."""
-            if sites is None or self.model is None:
-                self._site_colours = None
-            else:
-                self._site_colours = (np.asarray(sites, np.int64), np.asarray(rgba, float),
-                                      supercell if supercell is not None else self.model.supercell)
-            if self.model is not None and self._occ is not None:
-                self.set_occupancy(self._occ)
-
-        def refresh(self, sites=None) -> None:
-            """The model's occupancy changed (cheap enough to redraw everything: one buffer upload)."""
-            if self.model is not None:
-                self.set_occupancy(self.model.occupancy)
-
-        def highlight(self, sites) -> None:
-            """Draw translucent halos around these sites (empty: none)."""
-            sites = np.asarray(list(sites) if sites is not None else [], dtype=np.int64)
-            if self.model is None or not len(sites):
-                self.highlight_item.setVisible(False)
-                return
-            pos = self.model.supercell.cart[sites]
-            self.highlight_item.setData(pos=pos, color=(1.0, 0.85, 0.0, 0.45), size=1.7)
-            self.highlight_item.setVisible(True)
-
-        def set_marker(self, position, code: int | None = None) -> None:
-            """Show a moving ion at `position` (3,) Angstrom (None hides it); `code` picks its colour."""
-            if position is None:
-                self.marker.setVisible(False)
-                return
-            rgba = species_rgba()[code if code is not None else 1]
-            radius = DISPLAY_RADIUS.get(ELEMENT[code], 0.4) if code is not None else 0.4
-            self.marker.setData(pos=np.asarray(position, float).reshape(1, 3), color=rgba[None, :],
-                                size=2.0 * radius * 1.15)
-            self.marker.setVisible(True)
-
-        def set_path(self, images) -> None:
-            """Draw a migration path through (k, 3) Angstrom images; None hides it."""
-            if images is None:
-                self.path_item.setVisible(False)
-                return
-            self.path_item.setData(pos=np.asarray(images, float))
-            self.path_item.setVisible(True)
 
         # ------------------------------------------------------------ camera
-        def centre(self) -> np.ndarray:
-            return self.model.supercell.lattice.sum(axis=0) / 2 if self.model is not None else np.zeros(3)
-
         def view_along(self, axis: str) -> None:
             """Look down 'a', 'b', 'c' (supercell vectors), 'stacking' (the layer normal) or 'perspective'."""
             if self.model is None:
@@ -388,7 +332,7 @@ def _make_view_class():
                          for sa in (-1, 1) for sb in (-1, 1))
             aspect = max(1.0, self.width() / max(self.height(), 1))
             dist = 1.08 * aspect * extent / (2 * np.tan(np.radians(FOV_DEG / 2)))
-            c = self.centre()
+            c = self.model.supercell.lattice.sum(axis=0) / 2
             from pyqtgraph import Vector
             self.setCameraPosition(pos=Vector(*c), distance=dist, elevation=elev, azimuth=azim)
             self.opts["fov"] = FOV_DEG
@@ -396,7 +340,7 @@ def _make_view_class():
 
         # ------------------------------------------------------------ picking
         def pick(self, x: float, y: float, tolerance_px: float = 12.0) -> int | None:
-            """Site index of the front-most atom whose projected disc contains widget point (x, y)."""
+            """Site index of the front-most atom whose projected disc contains window point (x, y)."""
             if not len(self._pos):
                 return None
             xy, depth = project_points(self, self._pos)
@@ -441,33 +385,165 @@ def _make_view_class():
             if moved <= 4:
                 site = self.pick(ev.position().x(), ev.position().y())
                 if site is not None:
-                    self.sigSitePicked.emit(site)
-
-        def site_screen_pos(self, site: int) -> QPointF:
-            """Widget position (px) of a site's atom, for tests and tooltips."""
-            xy, _ = project_points(self, self.model.supercell.cart[[site]])
-            return QPointF(float(xy[0, 0]), float(xy[0, 1]))
-
-        def render_image(self, scale: int = 1):
-            """QImage of the current frame at `scale` x the widget size (for figure export)."""
-            from PySide6.QtGui import QImage
-            w, h = self.width() * scale, self.height() * scale
-            # sprite sizes are computed from view.width(): report the export width while rendering
-            self._export_width = w
-            try:
-                arr = self.renderToArray((w, h))  # (h, w, 4) BGRA
-            finally:
-                self._export_width = None
-            arr = np.ascontiguousarray(arr)
-            img = QImage(arr.data, w, h, 4 * w, QImage.Format_ARGB32).copy()
-            if self.legend_entries:
-                from gui.legend import paint_legend
-                paint_legend(img, self.legend_entries, self._legend_colors(), scale)
-            return img
+                    self.picked.emit(site)
 
         def width(self):  # noqa: D401 - Qt override used by the sprite size computation
             ew = getattr(self, "_export_width", None)
             return ew if ew else super().width()
+
+    class _View3D(QWidget):
+        """The supercell in 3D: a one-line key of the colours above the OpenGL surface.
+
+        Camera, items and picking live on `surface` (`orbit`, `atoms`, `path_item`, `grabFramebuffer`...
+        are read through to it). Signals: sigSitePicked(int) - the user clicked (without dragging) on the
+        atom of this site index.
+        """
+
+        sigSitePicked = Signal(int)
+
+        def __init__(self, parent=None):
+            super().__init__(parent)
+            self.setObjectName("view3d")
+            # made with a parent window, so Qt owns the surface: the container deletes it. Owned by Python,
+            # PySide's clean-up at exit would delete it before its container, which then crashes.
+            holder = QWindow()
+            self.surface = _Surface(holder)
+            self.container = QWidget.createWindowContainer(self.surface, self)   # re-parents the surface
+            del holder
+            self.container.setObjectName("view3dSurface")
+            self.container.setMinimumSize(40, 40)
+            self.legend = QLabel()
+            self.legend.setObjectName("view3dLegend")
+            self.legend.setWordWrap(True)
+            self.legend.setContentsMargins(4, 1, 4, 1)
+            lay = QVBoxLayout(self)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(0)
+            lay.addWidget(self.legend)
+            lay.addWidget(self.container, 1)
+            self.legend_entries = []
+            self.surface.picked.connect(self.sigSitePicked)
+
+        def __getattr__(self, name):
+            # only for names the widget itself lacks: the surface's camera, items and GL calls
+            if name in ("surface", "container") or name.startswith("__"):
+                raise AttributeError(name)
+            return getattr(self.surface, name)
+
+        @property
+        def model(self):
+            return self.surface.model
+
+        def hasFocus(self) -> bool:  # noqa: N802
+            return super().hasFocus() or QGuiApplication.focusWindow() is self.surface
+
+        def underMouse(self) -> bool:  # noqa: N802
+            return super().underMouse() or self.surface.under_mouse
+
+        # ------------------------------------------------------------ content
+        def set_model(self, model, occupancy=None) -> None:
+            """Draw `model` (with `occupancy` instead of the model's own, for previews)."""
+            s = self.surface
+            first = s.model is None or s.model.supercell is not model.supercell
+            s.model = model
+            s.box.setData(pos=cell_edges(model.supercell.lattice))
+            self.set_occupancy(model.occupancy if occupancy is None else occupancy)
+            if first:
+                s.view_along("perspective")
+
+        def set_occupancy(self, occupancy: np.ndarray) -> None:
+            """Redraw the atoms for this occupancy (vacancies are not drawn)."""
+            self.surface.set_occupancy(occupancy)
+            self._update_legend(self.surface._occ)
+
+        def _legend_colors(self):
+            from PySide6.QtGui import QColor
+            return [QColor.fromRgbF(*map(float, rgba)) for rgba in species_rgba()]
+
+        def _update_legend(self, occ) -> None:
+            from gui.legend import legend_entries, legend_html
+            entries = [e for e in legend_entries(self.model, occupancy=occ) if e[0] != VACANCY]
+            if entries != self.legend_entries:
+                self.legend_entries = entries
+                self.legend.setText(legend_html(entries, self._legend_colors()))
+            self.legend.setVisible(bool(entries))
+
+        def set_site_colours(self, sites, rgba, supercell=None) -> None:
+            """Draw `sites` (k,) of `supercell` (default: the one shown) in colours (k, 4) RGBA 0..1 instead of
+            their species colour (the O-hole map), whenever that supercell is shown; None: species colours."""
+            s = self.surface
+            if sites is None or s.model is None:
+                s._site_colours = None
+            else:
+                s._site_colours = (np.asarray(sites, np.int64), np.asarray(rgba, float),
+                                   supercell if supercell is not None else s.model.supercell)
+            if s.model is not None and s._occ is not None:
+                self.set_occupancy(s._occ)
+
+        def refresh(self, sites=None) -> None:
+            """The model's occupancy changed (cheap enough to redraw everything: one buffer upload)."""
+            if self.model is not None:
+                self.set_occupancy(self.model.occupancy)
+
+        def highlight(self, sites) -> None:
+            """Draw translucent halos around these sites (empty: none)."""
+            s = self.surface
+            sites = np.asarray(list(sites) if sites is not None else [], dtype=np.int64)
+            if s.model is None or not len(sites):
+                s.highlight_item.setVisible(False)
+                return
+            s.highlight_item.setData(pos=s.model.supercell.cart[sites], color=(1.0, 0.85, 0.0, 0.45), size=1.7)
+            s.highlight_item.setVisible(True)
+
+        def set_marker(self, position, code: int | None = None) -> None:
+            """Show a moving ion at `position` (3,) Angstrom (None hides it); `code` picks its colour."""
+            s = self.surface
+            if position is None:
+                s.marker.setVisible(False)
+                return
+            rgba = species_rgba()[code if code is not None else 1]
+            radius = DISPLAY_RADIUS.get(ELEMENT[code], 0.4) if code is not None else 0.4
+            s.marker.setData(pos=np.asarray(position, float).reshape(1, 3), color=rgba[None, :],
+                             size=2.0 * radius * 1.15)
+            s.marker.setVisible(True)
+
+        def set_path(self, images) -> None:
+            """Draw a migration path through (k, 3) Angstrom images; None hides it."""
+            s = self.surface
+            if images is None:
+                s.path_item.setVisible(False)
+                return
+            s.path_item.setData(pos=np.asarray(images, float))
+            s.path_item.setVisible(True)
+
+        def site_screen_pos(self, site: int) -> QPointF:
+            """Position (px, in the surface's coordinates) of a site's atom, for tests and tooltips."""
+            xy, _ = project_points(self.surface, self.model.supercell.cart[[site]])
+            return QPointF(float(xy[0, 0]), float(xy[0, 1]))
+
+        def repaint(self) -> None:
+            """Draw the surface now (the widget itself has only the key)."""
+            super().repaint()
+            self.surface.update()
+
+        def render_image(self, scale: int = 1, key: bool = True):
+            """QImage of the current frame at `scale` x the surface size, with the key painted in its corner
+            unless not `key` (figure export; screenshots, since `grab()` cannot see into an OpenGL window)."""
+            from PySide6.QtGui import QImage
+            s = self.surface
+            w, h = max(s.width(), 1) * scale, max(s.height(), 1) * scale
+            # sprite sizes are computed from the surface width: report the export width while rendering
+            s._export_width = w
+            try:
+                arr = s.renderToArray((w, h))  # (h, w, 4) BGRA
+            finally:
+                s._export_width = None
+            arr = np.ascontiguousarray(arr)
+            img = QImage(arr.data, w, h, 4 * w, QImage.Format_ARGB32).copy()
+            if key and self.legend_entries:
+                from gui.legend import paint_legend
+                paint_legend(img, self.legend_entries, self._legend_colors(), scale)
+            return img
 
     _classes["View3D"] = _View3D
     return _View3D
