@@ -128,7 +128,7 @@ def grab_window(window: QWidget) -> QImage:
         for view in surfaces:
             box = view.container
             if box.isVisible() and box.window() is window and box.width() > 1 and box.height() > 1:
-                painter.drawImage(box.mapTo(window, QPoint(0, 0)), view.render_image(1, key=False))   # its key is on screen above it
+                painter.drawImage(box.mapTo(window, QPoint(0, 0)), view.render_image(1, key=False))   # key: above it
     finally:
         painter.end()
     return img

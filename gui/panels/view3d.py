@@ -216,14 +216,12 @@ def _make_view_class():
     if "View3D" in _classes:
         return _classes["View3D"]
     cls = _gl_classes()
-    gl = cls["gl"]
     SphereSprites = cls["SphereSprites"]
     Lines = cls["Lines"]
+    from pyqtgraph.opengl.GLViewWidget import GLViewMixin
     from PySide6.QtCore import QEvent
     from PySide6.QtOpenGL import QOpenGLWindow
     from PySide6.QtWidgets import QVBoxLayout, QWidget
-
-    from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
     class _Surface(GLViewMixin, QOpenGLWindow):
         """The OpenGL surface: a `QOpenGLWindow`, embedded in the widget tree by `View3D` through
