@@ -165,9 +165,15 @@ class PanelHost(QObject):
         self.lab.sigToggled.connect(lambda on: self.overlay.set_caption(None) if not on else None)
         if self.has_3d:
             doc.sigSitesChanged.connect(self._refresh_3d)
-            doc.sigModelReplaced.connect(lambda: self._view3d is not None and self._view3d.set_model(doc.model))
+            # a turn of the event loop later: uploading and drawing a new big cell (~40 ms for 27,648
+            # sites under software GL) then does not add to the 2D view's and readouts' own rebuild
+            doc.sigModelReplaced.connect(lambda: QTimer.singleShot(0, self._view3d_follow_model))
             w.sigSiteSelected.connect(lambda s: self._view3d is not None and self._view3d.highlight([s]))
             self.docks["view3d"].visibilityChanged.connect(self._view3d_screen_changed)
+
+    def _view3d_follow_model(self) -> None:
+        if self._view3d is not None and self.overlay.preview_model is None:
+            self._view3d.set_model(self.doc.model)
 
     def _refresh_3d(self, _sites) -> None:
         if self._view3d is not None and self.overlay.preview_model is None:
