@@ -124,7 +124,7 @@ def _section_charge(src: _Source) -> dict:
     b = charge_balance(model)
     present = model.counts()
     out = {"net_charge": b["net_charge"], "oxidation": {s: v for s, v in model.oxidation.items() if s in present},
-           "oxidation_states": b["states"], "oxidation_note": b["how"]}
+           "oxidation_states": b["states"], "oxidation_note": b["how"], "oxidation_history": b["history"]}
     if not b["neutral"]:
         out["neutral_hint"] = neutral_hint(model)
     return out
@@ -196,7 +196,7 @@ def info(model=None, *, live=None, symprec: float = DEFAULT_SYMPREC, sections: l
     composition (element -> atoms in the cell), n_atoms, formula_units_MO2, molar_mass_g_mol_per_MO2,
     stacking, host, supercell {matrix, layers, n_sites, volume_A3}, space_group {symbol, number,
     symprec}, framework_space_group, net_charge (e), oxidation, oxidation_states, oxidation_note,
-    neutral_hint (charged cells), charge_arrangement, ewald_eV / ewald_eV_per_MO2 / ewald_eV_per_atom,
+    oxidation_history (the last neutralisation or compensating edit alone), neutral_hint (charged cells), charge_arrangement, ewald_eV / ewald_eV_per_MO2 / ewald_eV_per_atom,
     capacity_mAh_g {total, cationic, anionic}, capacity_mAh_cm3, oxygen {...}, ordering {...}.
     A failed block is {"<name>": {"error": message}}; from `live`, values still being computed are None.
     sections: restrict to these block names (default all).
@@ -317,7 +317,7 @@ def format_info(d: dict) -> str:
                 f"{p.get('kind', 'tm')} {p['layer']}: {p['label']} {p['confidence']:.2f}" for p in layers))
     shown = {"ordering", "formula", "layer_formula", "composition", "n_atoms", "stacking", "host", "supercell",
              "space_group", "net_charge", "oxidation", "formula_units_MO2", "molar_mass_g_mol_per_MO2",
-             "oxidation_states", "oxidation_note", "neutral_hint", "framework_space_group"}
+             "oxidation_states", "oxidation_note", "oxidation_history", "neutral_hint", "framework_space_group"}
     for key, val in d.items():  # blocks added by later analyses
         if key not in shown:
             lines.append(f"{key:<13} {_brief(val)}")

@@ -77,7 +77,7 @@ class AnalysisController(QObject):
         self.preview_live = None
         self.document_live = LiveAnalysis(model)
         self._build_engine(self.document_live, "ewald-engine")
-        self.sigChanged.emit(ALL)
+        self.sigChanged.emit(ALL | {"model"})
         self._slow.start()
 
     def _build_engine(self, live: LiveAnalysis, key: str, charges=None) -> None:

@@ -122,6 +122,12 @@ class ReadoutPanel(QWidget):
         self._fast_timer.setSingleShot(True)
         self._fast_timer.setInterval(60)
         self._fast_timer.timeout.connect(self._update_fast)
+        # a new model: its readouts a turn of the event loop after the views' own rebuild (a 48x48 cell's
+        # 2D view, analysis and readouts in one slot held the GUI thread ~90 ms)
+        self._model_timer = QTimer(self)
+        self._model_timer.setSingleShot(True)
+        self._model_timer.setInterval(0)
+        self._model_timer.timeout.connect(self._update_fast)
 
         document.sigModelReplaced.connect(self._model_replaced)
         analysis.sigEngineReady.connect(self.sigEnergyReady)
@@ -252,7 +258,7 @@ class ReadoutPanel(QWidget):
 
     def pending(self) -> bool:
         """True while a batched redraw is still to come."""
-        return self._fast_timer.isActive()
+        return self._fast_timer.isActive() or self._model_timer.isActive()
 
     # ------------------------------------------------------------------ following the analysis
     def _model_replaced(self) -> None:
@@ -273,7 +279,10 @@ class ReadoutPanel(QWidget):
             self._delta_row_label.setText("Δ last edit:" if preview is None else "Δ vs document:")
         if names & {"energy", "engine", "displayed"}:
             self._show_energy(edited="energy" in names and preview is None and "engine" not in names)
-        if "displayed" in names:
+        if "model" in names:
+            self._fast_timer.stop()
+            self._model_timer.start()
+        elif "displayed" in names:
             self._fast_timer.stop()
             self._update_fast()      # one step (a preview shown or left): at once
         elif names & {"composition", "oxygen", "energy"}:
@@ -426,5 +435,6 @@ def oxidation_text(d: dict) -> str:
     text = "; ".join(oxidation_lines(d))
     if d.get("neutral_hint"):
         return text + f"\nTo neutralise: {d['neutral_hint']} (right-click > Set oxidation state > Neutralise)"
-    return text + (f"\nHow: {d['oxidation_note']}" if d.get("oxidation_note")
-                   else "\nHow: formal states of the species table")
+    if d.get("oxidation_history"):           # the counts are on the line above: only how they came about
+        return text + f"\nHow: {d['oxidation_history']}"
+    return text if d.get("oxidation_note") else text + "\nHow: formal states of the species table"

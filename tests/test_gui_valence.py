@@ -172,9 +172,10 @@ def test_click_li_on_tm_site_keeps_model_neutral_one_undo_step(qtbot, isolated_s
 
 def test_how_line_describes_the_current_state_after_a_compensation(qtbot, isolated_settings, messages):
     """LiNiO2 built neutral (every Ni 3+). A real click putting Li+ on a Ni3+ site leaves the cell -2 e;
-    Keep the model neutral oxidises two Ni3+ to Ni4+ in the same step. The Oxidation readout's "How"
-    line then gives the current counts (read here from the occupancy) and that compensation, not the
-    note of the first neutralisation; Ctrl+Z brings the first note back, Ctrl+Y the compensation."""
+    Keep the model neutral oxidises two Ni3+ to Ni4+ in the same step. The Oxidation readout gives the
+    current counts (read here from the occupancy) and its "How" line that compensation, not the note
+    of the first neutralisation (the counts are not repeated there); Ctrl+Z brings the first note back,
+    Ctrl+Y the compensation."""
     from core.energy.valence import neutral_by_default
 
     model = Model.build("O3", "Li", "4", 1, tm_spec="Ni", seed=0)
@@ -182,19 +183,22 @@ def test_how_line_describes_the_current_state_after_a_compensation(qtbot, isolat
     assert first and (model.occupancy == CODE["Ni3+"]).sum() == 16
     w = make_window(qtbot, model)
     wait_engine(qtbot, w)
-    how = lambda: w.readouts.lab_states.text().split("How: ")[-1]  # noqa: E731
-    assert how() == f"neutral: 16 Ni3+ (last neutralisation: {first})"
+    text = lambda: w.readouts.lab_states.text()  # noqa: E731
+    assert text() == f"Li: 16 Li+; Ni: 16 Ni3+\nHow: last neutralisation: {first}"
     site = int(w.layer_view.sites[5])
     qtbot.mouseClick(w.palette.buttons[CODE["Li"]], Qt.LeftButton)
     click_site(qtbot, w.layer_view, site)
     n3, n4 = ((model.occupancy == CODE[s]).sum() for s in ("Ni3+", "Ni4+"))
     assert (n3, n4) == (13, 2) and abs(model.net_charge) < 1e-9        # 16 - 1 replaced - 2 oxidised
-    expected = f"neutral: {n3} Ni3+, {n4} Ni4+ (last compensating edit: 2 Ni3+ -> Ni4+)"
-    qtbot.waitUntil(lambda: how() == expected, timeout=3000)
+    expected = f"Li: 17 Li+; Ni: {n3} Ni3+ + {n4} Ni4+ (average +{(3 * n3 + 4 * n4) / (n3 + n4):g})\n" \
+               f"How: last compensating edit: 2 Ni3+ -> Ni4+"
+    qtbot.waitUntil(lambda: text() == expected, timeout=3000)
     qtbot.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
-    qtbot.waitUntil(lambda: how() == f"neutral: 16 Ni3+ (last neutralisation: {first})", timeout=3000)
+    qtbot.waitUntil(lambda: text() == f"Li: 16 Li+; Ni: 16 Ni3+\nHow: last neutralisation: {first}",
+                    timeout=3000)
     qtbot.keyClick(w, Qt.Key_Y, Qt.ControlModifier)
-    qtbot.waitUntil(lambda: how() == expected, timeout=3000)
-    # the command line reports the same line for the same state
+    qtbot.waitUntil(lambda: text() == expected, timeout=3000)
+    # the command line reports the counts and the compensation together for the same state
     from core.report import info
-    assert info(model, sections=["charge"])["oxidation_note"] == expected
+    assert info(model, sections=["charge"])["oxidation_note"] == \
+        f"neutral: {n3} Ni3+, {n4} Ni4+ (last compensating edit: 2 Ni3+ -> Ni4+)"

@@ -349,12 +349,23 @@ def neutral_by_default(model, *, valence: str = "integer", overrides=None, allow
 def charge_balance(model) -> dict:
     """Readout of the charge balance: net_charge (e, cell), per_MO2, neutral (bool), states (element ->
     counts per state + average, from the per-site charges), how (`how_charged`: the current states and
-    the last neutralisation)."""
+    the last neutralisation), history (`charge_history`: that last neutralisation alone)."""
     q = float(model.charges().sum())
     fu = max(model.formula_units(), 1)
     states = model.oxidation_states()
     return {"net_charge": round(q, 9) + 0.0, "per_MO2": round(q / fu, 9) + 0.0, "neutral": abs(q) < 1e-6,
-            "states": states, "how": how_charged(model, q, states)}
+            "states": states, "how": how_charged(model, q, states), "history": charge_history(model)}
+
+
+def charge_history(model) -> str:
+    """How the current states came about, from the model's metadata["valence"]: 'last compensating edit:
+    3 Ni2+ -> Ni3+' (an edit's automatic compensation, set with the edit and undone with it), else
+    'last neutralisation: ...' (built, imported, Neutralise); '' when neither was recorded."""
+    meta = model.metadata.get("valence")
+    meta = meta if isinstance(meta, dict) else {}   # project metadata is kept verbatim: anything may be there
+    if meta.get("last_edit"):
+        return f"last compensating edit: {meta['last_edit']}"
+    return f"last neutralisation: {meta['note']}" if meta.get("note") else ""
 
 
 def how_charged(model, q: float | None = None, states: dict | None = None) -> str:
@@ -369,10 +380,7 @@ def how_charged(model, q: float | None = None, states: dict | None = None) -> st
         q = float(model.charges().sum())
     if states is None:
         states = model.oxidation_states()
-    meta = model.metadata.get("valence")
-    meta = meta if isinstance(meta, dict) else {}   # project metadata is kept verbatim: anything may be there
-    last = f"last compensating edit: {meta['last_edit']}" if meta.get("last_edit") else (
-        f"last neutralisation: {meta['note']}" if meta.get("note") else "")
+    last = charge_history(model)
     ions = {ELEMENT[CODE[s]] for s in model.species_counts() if IS_ION[CODE[s]]}
     counts = "; ".join(", ".join(f"{n} {lab}" for lab, n in states[el]["counts"].items())
                        for el in states if el in ions and el != "O")
