@@ -258,6 +258,21 @@ def _make_view_class():
             self.marker.setVisible(False)
             self.highlight_item.setVisible(False)
 
+        def paintGL(self):  # noqa: N802
+            if not getattr(self, "_first_frame_done", False) and len(self._pos) > 64:
+                # the first frame compiles the shaders (Mesa's llvmpipe JIT): do it on a handful of atoms
+                # and draw the whole cell in the next frame, so the two costs come in two turns of the
+                # event loop (24x24x3 first show: one stall of ~120 ms before)
+                self._first_frame_done = True
+                a = self.atoms
+                pos, colour, size = a.pos, a.color, a.size
+                a.setData(pos=pos[:8], color=colour[:8], size=size[:8])
+                super().paintGL()
+                a.setData(pos=pos, color=colour, size=size)    # asks for the next frame
+                return
+            self._first_frame_done = True
+            super().paintGL()
+
         # a QWindow has devicePixelRatio(), where pyqtgraph's mixin asks a QWidget's devicePixelRatioF()
         def deviceWidth(self):  # noqa: N802
             return int(self.width() * self.devicePixelRatio())
