@@ -196,8 +196,9 @@ def info(model=None, *, live=None, symprec: float = DEFAULT_SYMPREC, sections: l
     composition (element -> atoms in the cell), n_atoms, formula_units_MO2, molar_mass_g_mol_per_MO2,
     stacking, host, supercell {matrix, layers, n_sites, volume_A3}, space_group {symbol, number,
     symprec}, framework_space_group, net_charge (e), oxidation, oxidation_states, oxidation_note,
-    oxidation_history (the last neutralisation or compensating edit alone), neutral_hint (charged cells), charge_arrangement, ewald_eV / ewald_eV_per_MO2 / ewald_eV_per_atom,
-    capacity_mAh_g {total, cationic, anionic}, capacity_mAh_cm3, oxygen {...}, ordering {...}.
+    oxidation_history (the last neutralisation or compensating edit alone), neutral_hint (charged
+    cells), charge_arrangement, ewald_eV / ewald_eV_per_MO2 / ewald_eV_per_atom, capacity_mAh_g
+    {total, cationic, anionic}, capacity_mAh_cm3, oxygen {...}, ordering {...}.
     A failed block is {"<name>": {"error": message}}; from `live`, values still being computed are None.
     sections: restrict to these block names (default all).
     """
