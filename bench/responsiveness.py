@@ -356,7 +356,7 @@ def bench_model(b: Bench, name: str, model, tmp: Path, big: bool, quick: bool) -
         frames += [lambda: (panels.view3d.orbit(3.0, 0.0), panels.view3d.repaint())] * 10
     b.measure("3D view (show + 10 frames)", name, frames, lambda: True)
     b.measure("lab mode on", name, panels.lab.toggle, lambda: panels.lab.active)
-    b.measure("lab mode off", name, panels.lab.toggle, lambda: not panels.lab.active)
+    b.measure("lab mode off", name, panels.lab.toggle, lambda: not panels.lab.active and not panels.lab.restoring())
     out = tmp / "saved.json"
     b.measure("save", name, lambda: w.files.save_to(str(out)), lambda: out.exists())
     cif = tmp / (name.replace(" ", "_") + ".cif")

@@ -487,3 +487,33 @@ def test_figure_export_4x_and_gifs(qtbot, window, tmp_path):
         host.mc.start()
     gif = host.export_mc_gif(tmp_path / "mc.gif")
     assert gif_frame_count(gif) > 5
+
+
+def test_lab_mode_gives_floating_docks_back_a_frame_later(qtbot):
+    """Leaving lab mode shows the docked panels at once and the floating ones (windows of their own) a
+    frame later, so their mapping and painting is not one stall with the main window's; entering again
+    before that still restores everything on the next leave."""
+    from gui_helpers import make_window
+
+    w = make_window(qtbot, random_model(), install_panels=True)
+    lab = w.panels.lab
+    xrd = w.panels.docks["xrd"]
+    w.panels.show_dock("xrd")
+    xrd.setFloating(True)
+    qtbot.waitUntil(xrd.isVisible, timeout=2000)
+    before = {d.objectName(): d.isVisible() for d in lab.docks()}
+    lab.enter()
+    assert not xrd.isVisible()
+    lab.leave()
+    assert lab.restoring() and not xrd.isVisible()
+    assert w.docks["readouts"].isVisible()
+    qtbot.waitUntil(lambda: not lab.restoring(), timeout=2000)
+    assert xrd.isVisible() and {d.objectName(): d.isVisible() for d in lab.docks()} == before
+    lab.enter()
+    lab.leave()
+    lab.enter()          # again before the floating docks came back: they stay hidden in lab mode
+    qtbot.wait(100)
+    assert not xrd.isVisible()
+    lab.leave()
+    qtbot.waitUntil(lambda: not lab.restoring(), timeout=2000)
+    assert {d.objectName(): d.isVisible() for d in lab.docks()} == before

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QFontInfo, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -260,6 +260,10 @@ class CompareView(QWidget):
         return None if e0 is None or e1 is None or not self.comparable else e1 - e0
 
 
+#: leaving lab mode, floating docks (windows of their own) come back this long after the rest of the window
+FLOATING_AFTER_MS = 25
+
+
 class LabMode(QObject):
     """Full-screen presentation mode for a main window (see module docstring).
 
@@ -275,6 +279,7 @@ class LabMode(QObject):
         self.keep_docks = set(keep_docks or ())
         self.active = False
         self._saved = {}
+        self._floating = {}     # floating docks still to show after leaving
         self._font = None
         self._was_maximized = False
         self.shortcuts = []
@@ -424,6 +429,7 @@ class LabMode(QObject):
         if self.active:
             return
         self.active = True
+        self._show_floating()      # left a moment ago: its floating docks first
         self._saved = {d: d.isVisible() for d in self.docks()}
         for d in self.docks():
             d.setVisible(d.objectName() in self.keep_docks)
@@ -448,8 +454,12 @@ class LabMode(QObject):
         for undo in reversed(self._restore):
             undo()
         self._restore = []
+        # floating docks are windows of their own: shown with the rest, their mapping and painting made
+        # one ~90 ms stall; a frame later, the main window is already painted
+        self._floating = {d: vis for d, vis in self._saved.items() if d.isFloating()}
         for d, vis in self._saved.items():
-            d.setVisible(vis)
+            if d not in self._floating:
+                d.setVisible(vis)
         app = QApplication.instance()
         if self._font is not None:
             app.setFont(self._font)
@@ -457,4 +467,14 @@ class LabMode(QObject):
             self.window.showMaximized()
         else:
             self.window.showNormal()
+        QTimer.singleShot(FLOATING_AFTER_MS, lambda: None if self.active else self._show_floating())
         self.sigToggled.emit(False)
+
+    def restoring(self) -> bool:
+        """True between leaving lab mode and its floating docks being shown again."""
+        return bool(self._floating)
+
+    def _show_floating(self) -> None:
+        pending, self._floating = self._floating, {}
+        for d, vis in pending.items():
+            d.setVisible(vis)
