@@ -22,6 +22,7 @@ def main() -> int:
         return started
     app, out = started
     from gui.app import create_window
+    from gui.panels.figures import grab_window
 
     w = create_window([], offer_recovery=False)
     w.showMaximized()   # a 1280x800 laptop screen
@@ -38,7 +39,7 @@ def main() -> int:
     settle(app, w)
     shots = []
     p = out / "screenshot_main.png"
-    w.grab().save(str(p))
+    grab_window(w).save(str(p))
     shots.append(p)
     p = out / "layer_view_honeycomb.png"
     from gui.layer_export import export_png
@@ -48,7 +49,7 @@ def main() -> int:
     w.act_lioli_overlay.setChecked(True)
     settle(app, w, 5)
     p = out / "screenshot_overlays.png"
-    w.grab().save(str(p))
+    grab_window(w).save(str(p))
     shots.append(p)
     w.act_energy_overlay.setChecked(False)
     w.act_lioli_overlay.setChecked(False)

@@ -20,6 +20,7 @@ def main() -> int:
     app, out = started
     from core.structure.model import Model
     from gui.mainwindow import MainWindow
+    from gui.panels.figures import grab_window
 
     w = MainWindow(Model.build("O3", "Li", supercell="6", layers=1, tm_spec="Ni:1/3,Co:1/3,Mn:1/3", seed=4))
     w.showMaximized()
@@ -42,7 +43,7 @@ def main() -> int:
     panel.table.selectRow(0)
     settle(app, w, 3)
     path = out / "panel_enumerate.png"
-    w.grab().save(str(path))
+    grab_window(w).save(str(path))
     print("wrote", path, w.width(), "x", w.height())
     ok = doc.preview is not None and doc.preview.kind == "enumerate"
     doc.end_preview()

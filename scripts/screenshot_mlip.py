@@ -22,6 +22,7 @@ def main() -> int:
     from core.orderings import preset_occupancy
     from core.structure.model import Model
     from gui.mainwindow import MainWindow
+    from gui.panels.figures import grab_window
 
     m = Model.build("O3", "Li", supercell="3", layers=1, tm_spec="Li:1/3,Mn:2/3", seed=4)
     m.set_occupancy(preset_occupancy(m, "honeycomb"))
@@ -44,7 +45,7 @@ def main() -> int:
     print(f"relaxation: {time.monotonic() - t0:.1f} s wall; {panel.status.text()}")
     settle(app, w, 5)
     w.document.mark_saved()
-    w.grab().save(str(out / "panel_mlip.png"))
+    grab_window(w).save(str(out / "panel_mlip.png"))
     print("wrote", out / "panel_mlip.png")
     w.runner.shutdown(5000)
     w.close()

@@ -33,7 +33,7 @@ def main() -> int:
     from core.orderings import preset_occupancy
     from core.structure.model import Model
     from gui.mainwindow import MainWindow
-    from gui.panels.figures import write_gif
+    from gui.panels.figures import grab_window, write_gif
 
 
     def honeycomb(n, layers):
@@ -49,7 +49,7 @@ def main() -> int:
 
     def shot(name, widget=None):
         app.processEvents()
-        (widget or w).grab().save(str(out / name))
+        (widget.grab().toImage() if widget is not None else grab_window(w)).save(str(out / name))
         print("wrote", out / name)
 
     # Monte Carlo: anneal a random layer, preview the best result (document untouched)

@@ -280,7 +280,7 @@ class Model:
     def site_label(self, site: int) -> str:
         sc = self.supercell
         i, j, k = sc.ijk[site]
-        return f"#{site} {SPECIES[self.occupancy[site]]} {sc.role[site]} layer {sc.layer[site]} ({i},{j})"
+        return f"#{site} {SPECIES[self.occupancy[site]]} {sc.role[site]} layer {sc.layer[site] + 1} ({i},{j})"   # layers from 1, as on screen
 
 
 def _state_label(element: str, v: float) -> str:
