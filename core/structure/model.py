@@ -280,7 +280,8 @@ class Model:
     def site_label(self, site: int) -> str:
         sc = self.supercell
         i, j, k = sc.ijk[site]
-        return f"#{site} {SPECIES[self.occupancy[site]]} {sc.role[site]} layer {sc.layer[site] + 1} ({i},{j})"   # layers from 1, as on screen
+        # layers counted from 1, as everywhere on screen
+        return f"#{site} {SPECIES[self.occupancy[site]]} {sc.role[site]} layer {sc.layer[site] + 1} ({i},{j})"
 
 
 def _state_label(element: str, v: float) -> str:
