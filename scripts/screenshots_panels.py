@@ -154,7 +154,7 @@ def main() -> int:
     shot("labmode_compare.png", host.compare_dialog)
     host.compare_dialog.close()
     host.lab.leave()
-    doc.undo_stack.setClean()
+    doc.mark_saved()         # the snapshots count as unsaved work: closing would ask
     w.close()
     return 0 if np.isfinite(view.energy_difference or np.nan) else 1
 
