@@ -218,16 +218,21 @@ def assign_oxidation_states(model, *, valence: str = "integer", overrides=None, 
     if mixed and place:
         res.placement = place_by_ewald(model, mixed, seed=seed, sweeps=sweeps)
     res.net_charge = float(model.charges().sum())
+    brief = ""      # the note without the counts, which a readout already shows beside it
     if notes:
         how = "to neutralise" if abs(q_fixed) > 1e-6 else "as set"
         res.note = "; ".join(notes) + f" {how}"
+        brief = f"{', '.join(res.changed)} states {'chosen ' + how if how != 'as set' else how}"
         if res.placement:
             p = ", ".join(f"{el} {d['start_eV'] / fu:.4f} -> {d['end_eV'] / fu:.4f} eV/MO2"
                           for el, d in res.placement.items())
             res.note += f" (integer charges placed by Ewald annealing: {p})"
+            gain = sum(d["end_eV"] - d["start_eV"] for d in res.placement.values()) / fu
+            brief += f", placed by Ewald annealing ({gain:+.3f} eV/MO2)"
     if res.warning:
         res.note = (res.note + "; " if res.note else "") + res.warning
-    model.metadata["valence"] = {"form": valence, "note": res.note,
+        brief = (brief + "; " if brief else "") + res.warning
+    model.metadata["valence"] = {"form": valence, "note": res.note, "brief": brief,
                                  "overrides": {k: v for k, v in over.items()}}
     return res
 
@@ -365,7 +370,8 @@ def charge_history(model) -> str:
     meta = meta if isinstance(meta, dict) else {}   # project metadata is kept verbatim: anything may be there
     if meta.get("last_edit"):
         return f"last compensating edit: {meta['last_edit']}"
-    return f"last neutralisation: {meta['note']}" if meta.get("note") else ""
+    note = meta.get("brief") or meta.get("note")     # files saved before `brief` existed have the note
+    return f"last neutralisation: {note}" if note else ""
 
 
 def how_charged(model, q: float | None = None, states: dict | None = None) -> str:
