@@ -535,9 +535,11 @@ def _make_view_class():
             return QPointF(float(xy[0, 0]), float(xy[0, 1]))
 
         def repaint(self) -> None:
-            """Draw the surface now (the widget itself has only the key)."""
+            """Draw the key and the surface now, as QWidget.repaint would (an update request delivered at
+            once: the surface renders and swaps before this returns)."""
             super().repaint()
-            self.surface.update()
+            if self.surface.isExposed():
+                QGuiApplication.sendEvent(self.surface, QEvent(QEvent.UpdateRequest))
 
         def render_image(self, scale: int = 1, key: bool = True):
             """QImage of the current frame at `scale` x the surface size, with the key painted in its corner
