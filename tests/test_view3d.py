@@ -222,3 +222,26 @@ def test_window_screenshot_shows_the_3d_atoms(qtbot):
 
     assert dark_fraction(w.grab().toImage()) < 0.005       # what Qt's own grab sees there: nothing
     assert dark_fraction(grab_window(w)) > 0.02            # the atoms
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("size", [(300, 700), (700, 300)])
+def test_view_along_fills_the_view_with_the_whole_cell(qtbot, view, size):
+    """From every preset direction, in a tall and in a wide view, the cell's eight corners are on screen
+    and span most of the limiting dimension (the 3D view on a projector should show the cell, not a
+    small box in the middle)."""
+    from gui.panels.view3d import project_points
+    view.resize(*size)
+    qtbot.waitUntil(lambda: view.surface.width() == size[0])
+    m = small_model(layers=3)
+    view.set_model(m)
+    lat = m.supercell.lattice
+    corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ lat
+    w, h = view.surface.width(), view.surface.height()
+    for axis in ("a", "b", "c", "stacking", "perspective"):
+        view.view_along(axis)
+        xy, _ = project_points(view, corners)
+        assert (xy[:, 0] >= 0).all() and (xy[:, 0] <= w).all(), axis
+        assert (xy[:, 1] >= 0).all() and (xy[:, 1] <= h).all(), axis
+        span = max(np.ptp(xy[:, 0]) / w, np.ptp(xy[:, 1]) / h)
+        assert span > 0.8, (axis, span)

@@ -338,16 +338,21 @@ def _make_view_class():
             self._axis = axis
             self._user_camera = False
             elev, azim = camera_angles(directions[axis])
-            # the largest body diagonal bounds the cell seen from any side (|a + b| is only a in a
-            # 120-degree cell); the field of view is horizontal, so in a wide widget the vertical
-            # view (h/w of the horizontal one) must still hold the cell
-            extent = max(float(np.linalg.norm(sa * lat[0] + sb * lat[1] + lat[2]))
-                         for sa in (-1, 1) for sb in (-1, 1))
-            aspect = max(1.0, self.width() / max(self.height(), 1))
-            dist = 1.08 * aspect * extent / (2 * np.tan(np.radians(FOV_DEG / 2)))
-            c = self.model.supercell.lattice.sum(axis=0) / 2
+            c = lat.sum(axis=0) / 2
             from pyqtgraph import Vector
-            self.setCameraPosition(pos=Vector(*c), distance=dist, elevation=elev, azimuth=azim)
+            self.setCameraPosition(pos=Vector(*c), distance=1.0, elevation=elev, azimuth=azim)
+            # fit the cell as seen from there: its corners' half-extents across and up the view (eye
+            # coordinates do not depend on the distance); the field of view is horizontal, the vertical
+            # one h/w of it; 8 % margin covers the slight perspective of the 2-degree camera
+            corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ lat
+            mv = np.array(self.viewMatrix().data(), float).reshape(4, 4).T
+            eye = np.column_stack([corners, np.ones(8)]) @ mv.T
+            pad = max(DISPLAY_RADIUS.values())        # atoms on the cell's faces stick out by their radius
+            half_w = float(np.abs(eye[:, 0]).max()) + pad
+            half_h = float(np.abs(eye[:, 1]).max()) + pad
+            aspect = self.width() / max(self.height(), 1)
+            dist = 1.08 * max(half_w, half_h * aspect) / np.tan(np.radians(FOV_DEG / 2))
+            self.setCameraPosition(distance=dist)
             self.opts["fov"] = FOV_DEG
             self.update()
 
