@@ -267,7 +267,10 @@ def _make_view_class():
                 a = self.atoms
                 pos, colour, size = a.pos, a.color, a.size
                 a.setData(pos=pos[:8], color=colour[:8], size=size[:8])
+                box = self.box.visible()
+                self.box.setVisible(False)      # the lines' shader in the next frame too (~10 ms)
                 super().paintGL()
+                self.box.setVisible(box)
                 a.setData(pos=pos, color=colour, size=size)    # asks for the next frame
                 return
             self._first_frame_done = True
