@@ -92,9 +92,15 @@ def make_view3d(parent=None, checked: bool = False):
         return fallback_label(f"OpenGL failed: {exc}", parent)
 
 
+def cell_corners(lattice: np.ndarray) -> np.ndarray:
+    """(8, 3) Angstrom: the corners of the parallelepiped spanned by the rows of `lattice` (corner k has
+    fractional coordinates given by the bits of k, highest first)."""
+    return np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ lattice
+
+
 def cell_edges(lattice: np.ndarray) -> np.ndarray:
     """(24, 3) Angstrom: the 12 edges of the parallelepiped spanned by the rows of `lattice`, as pairs."""
-    corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ lattice
+    corners = cell_corners(lattice)
     pairs = []
     for a in range(8):
         for b in range(a + 1, 8):
@@ -347,7 +353,7 @@ def _make_view_class():
             # fit the cell as seen from there: its corners' half-extents across and up the view (eye
             # coordinates do not depend on the distance); the field of view is horizontal, the vertical
             # one h/w of it; 8 % margin covers the slight perspective of the 2-degree camera
-            corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ lat
+            corners = cell_corners(lat)
             mv = np.array(self.viewMatrix().data(), float).reshape(4, 4).T
             eye = np.column_stack([corners, np.ones(8)]) @ mv.T
             pad = max(DISPLAY_RADIUS.values())        # atoms on the cell's faces stick out by their radius
